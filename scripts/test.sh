@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit and property tests, the API integration tests on SQLite and on
+# PostgreSQL, the wasm32 build of `shared`, and the Playwright suite in Chromium against the real server.
+# Starts a throwaway PostgreSQL cluster on a loopback port unless ENROLE_TEST_PG_URL names one, and stops it
+# at the end whatever happened.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+started=$SECONDS
+
+"$ROOT/scripts/setup.sh" --tests
+
+PG_DIR=""
+cleanup() {
+  if [ -n "$PG_DIR" ]; then
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}
+trap cleanup EXIT INT TERM
+
+# initdb refuses root: as root the cluster belongs to the postgres user.
+pg_as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_postgres() {
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  PG_DIR=$(mktemp -d /tmp/enrole-pg.XXXXXX)
+  [ "$(id -u)" -ne 0 ] || chown postgres "$PG_DIR"
+  local port; port=$(free_port)
+  pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+  # Durability is not under test here: fsync off makes each test database quick to create and drop.
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null
+  PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+timed "Formatting" cargo fmt --all --check
+timed "Lints (native)" cargo clippy --quiet --all-targets -- -D warnings
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  timed "Lints (app, wasm32)" cargo clippy --quiet -p app --target wasm32-unknown-unknown -- -D warnings
+else
+  warn "no rustup wasm32 target (Debian fallback in use): the app is built but not linted"
+fi
+timed "shared builds for wasm32 without server-only dependencies" \
+  "$ROOT/scripts/wasm-cargo.sh" check --quiet -p shared --target wasm32-unknown-unknown
+if cargo tree -p shared --target wasm32-unknown-unknown -e normal --prefix none | grep -Eq '^(utoipa|sqlx|tokio|axum|regex) '; then
+  die "shared pulls a server-only or heavy dependency into the WASM build"
+fi
+
+timed "Unit, property and API tests on SQLite" cargo test --quiet
+
+if [ -n "${ENROLE_TEST_PG_URL:-}" ]; then
+  PG_URL=$ENROLE_TEST_PG_URL
+else
+  timed "Starting a throwaway PostgreSQL" start_postgres
+fi
+ENROLE_TEST_DATABASE_URL=$PG_URL timed "API tests on PostgreSQL" cargo test --quiet --test api
+
+timed "Building the SPA" cargo run --quiet -p xtask -- build-app
+export ENROLE_BIN="$CARGO_TARGET_DIR/debug/enrole"
+timed "Playwright (Chromium)" bash -c 'cd end2end && npx playwright test'
+
+say "All tests passed in $((SECONDS - started))s"
