@@ -1,0 +1,306 @@
+//! Wire DTOs of the JSON API (`/api/v1`), apart from the domain types: plain public fields, strings
+//! where the user types, so that any input can be carried and reported per field. Conversion to the
+//! domain happens once, in [`crate::preregistration::PreRegistration::try_from_input`]. Call sites
+//! alias it: `use shared::api as json;`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::civilite::Civilite;
+use crate::error::FieldErrors;
+use crate::nomenclature::{Metier, ModeExercice, PROFESSION_CODE, PROFESSION_LABEL, Role};
+
+/// The `error` member of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// Stable machine code: `validation`, `not_found`, `conflict`…
+    pub code: String,
+    /// French message for a person.
+    pub message: String,
+    /// Per-field messages, for `validation` errors.
+    #[serde(default, skip_serializing_if = "FieldErrors::is_empty")]
+    pub fields: FieldErrors,
+}
+
+/// `{"error": {"code": …, "message": …, "fields": {…}}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+pub const VALIDATION_CODE: &str = "validation";
+
+impl ErrorEnvelope {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorBody {
+                code: code.into(),
+                message: message.into(),
+                fields: FieldErrors::new(),
+            },
+        }
+    }
+
+    /// The answer to input that fails validation.
+    pub fn validation(fields: FieldErrors) -> Self {
+        Self {
+            error: ErrorBody {
+                code: VALIDATION_CODE.to_owned(),
+                message:
+                    "Certaines informations sont à corriger : voyez le message de chaque champ."
+                        .to_owned(),
+                fields,
+            },
+        }
+    }
+}
+
+/// One code of a nomenclature, as served by `GET /api/v1/nomenclatures`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NomenclatureEntry {
+    pub code: String,
+    pub label: String,
+    /// A shorter label, where the official one is long (rôles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_label: Option<String>,
+    /// Plain-French explanation (rôles: "ce que je fais"; modes d'exercice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Usual names and abbreviations that lead to this code (métiers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+impl NomenclatureEntry {
+    fn new(code: &str, label: &str) -> Self {
+        Self {
+            code: code.to_owned(),
+            label: label.to_owned(),
+            short_label: None,
+            description: None,
+            aliases: vec![],
+        }
+    }
+}
+
+/// Every code system the forms offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Nomenclatures {
+    pub profession: NomenclatureEntry,
+    pub roles: Vec<NomenclatureEntry>,
+    pub metiers: Vec<NomenclatureEntry>,
+    pub modes_exercice: Vec<NomenclatureEntry>,
+    pub civilites: Vec<NomenclatureEntry>,
+}
+
+/// Built from the domain types themselves, so the API never serves a copy that could drift.
+pub fn nomenclatures() -> Nomenclatures {
+    Nomenclatures {
+        profession: NomenclatureEntry::new(PROFESSION_CODE, PROFESSION_LABEL),
+        roles: Role::ALL
+            .iter()
+            .map(|r| NomenclatureEntry {
+                short_label: Some(r.short_label().to_owned()),
+                description: Some(r.description().to_owned()),
+                ..NomenclatureEntry::new(r.code(), r.label())
+            })
+            .collect(),
+        metiers: Metier::ALL
+            .iter()
+            .map(|e| NomenclatureEntry {
+                aliases: e.aliases.iter().map(|a| (*a).to_owned()).collect(),
+                ..NomenclatureEntry::new(e.code, e.label)
+            })
+            .collect(),
+        modes_exercice: ModeExercice::ALL
+            .iter()
+            .map(|m| NomenclatureEntry {
+                description: Some(m.description().to_owned()),
+                ..NomenclatureEntry::new(m.code(), m.label())
+            })
+            .collect(),
+        civilites: Civilite::ALL
+            .iter()
+            .map(|c| NomenclatureEntry::new(c.code(), c.label()))
+            .collect(),
+    }
+}
+
+/// Lieu de naissance as typed: a commune (COG code), or a country (COG 99xxx) and a town. Blank =
+/// absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct BirthPlaceInput {
+    pub commune_cog: Option<String>,
+    pub pays_cog: Option<String>,
+    pub ville_etrangere: Option<String>,
+}
+
+/// The situation d'exercice as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SituationInput {
+    /// FINESS géographique of the workplace.
+    pub finess: String,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    /// JDV_J121 code, e.g. `326`.
+    pub metier: String,
+    /// `GENR08`…`GENR13`.
+    pub role: String,
+    /// `S`, `L`, `B` or `I`.
+    pub mode_exercice: String,
+    /// ISO date `YYYY-MM-DD`.
+    pub date_prise_fonction: String,
+}
+
+/// A self pre-registration as sent by the form. Missing members deserialise as blank, so that they
+/// are reported per field like any other invalid input.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PreRegistrationInput {
+    /// `M` or `MME`.
+    pub civilite: String,
+    pub nom_naissance: String,
+    /// All first names, in civil-registry order.
+    pub prenoms: Vec<String>,
+    /// ISO date `YYYY-MM-DD`.
+    pub date_naissance: String,
+    pub lieu_naissance: BirthPlaceInput,
+    pub email: String,
+    pub email_confirmation: String,
+    pub mobile: String,
+    pub situation: SituationInput,
+    /// The professional's RPPS number, if they already have one.
+    pub rpps_existant: Option<String>,
+    /// Version of the information notice the person read.
+    pub notice_version: String,
+}
+
+/// A site (établissement géographique) of an entité juridique.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Site {
+    pub id: i64,
+    pub nom: String,
+    /// FINESS géographique; absent for structures outside FINESS (some DAC, CRT).
+    pub finess: Option<String>,
+    pub siret: Option<String>,
+    pub commune: Option<String>,
+    /// Demonstration data.
+    pub demo: bool,
+}
+
+/// An entité juridique and its sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntiteJuridique {
+    pub id: i64,
+    pub nom: String,
+    pub siret: Option<String>,
+    pub finess_juridique: Option<String>,
+    /// Demonstration data.
+    pub demo: bool,
+    pub sites: Vec<Site>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::assert_french_message;
+
+    #[test]
+    fn nomenclatures_come_from_the_types() {
+        let n = nomenclatures();
+        assert_eq!(
+            (n.profession.code.as_str(), n.profession.label.as_str()),
+            ("99", "Acteur caractérisé par rôle")
+        );
+        assert_eq!(n.roles.len(), 6);
+        assert_eq!(n.metiers.len(), 60);
+        assert_eq!(n.modes_exercice.len(), 4);
+        assert_eq!(n.civilites.len(), 2);
+        assert!(
+            n.roles
+                .iter()
+                .all(|r| r.description.is_some() && r.short_label.is_some())
+        );
+        let amp = n
+            .metiers
+            .iter()
+            .find(|m| m.code == "328")
+            .map(|m| m.aliases.clone())
+            .unwrap_or_default();
+        assert!(amp.contains(&"AMP".to_owned()));
+        for (entry, role) in n.roles.iter().zip(Role::ALL) {
+            assert_eq!(Role::parse(&entry.code), Ok(role));
+        }
+    }
+
+    #[test]
+    fn nomenclatures_serialise_without_empty_members() -> Result<(), serde_json::Error> {
+        let json = serde_json::to_value(nomenclatures())?;
+        assert_eq!(
+            json["civilites"][1],
+            serde_json::json!({"code": "MME", "label": "Madame"})
+        );
+        assert_eq!(
+            json["metiers"][1],
+            serde_json::json!({"code": "312", "label": "Autre professionnel"})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn error_envelope_shape() -> Result<(), serde_json::Error> {
+        let mut fields = FieldErrors::new();
+        fields.add("email", "L'adresse email est obligatoire.");
+        let json = serde_json::to_value(ErrorEnvelope::validation(fields))?;
+        assert_eq!(json["error"]["code"], "validation");
+        assert_eq!(
+            json["error"]["fields"]["email"][0],
+            "L'adresse email est obligatoire."
+        );
+        assert_french_message(json["error"]["message"].as_str().unwrap_or_default());
+        let plain = serde_json::to_value(ErrorEnvelope::new("not_found", "Introuvable."))?;
+        assert_eq!(
+            plain,
+            serde_json::json!({"error": {"code": "not_found", "message": "Introuvable."}})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn missing_input_members_deserialise_as_blank() -> Result<(), serde_json::Error> {
+        let input: PreRegistrationInput =
+            serde_json::from_str(r#"{"civilite": "M", "situation": {"role": "GENR10"}}"#)?;
+        assert_eq!(input.civilite, "M");
+        assert_eq!(input.situation.role, "GENR10");
+        assert!(input.prenoms.is_empty() && input.rpps_existant.is_none());
+        Ok(())
+    }
+}
+
+#[cfg(all(test, feature = "openapi"))]
+mod openapi_tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn dtos_describe_themselves() -> Result<(), serde_json::Error> {
+        let input = serde_json::to_value(PreRegistrationInput::schema())?;
+        assert!(input["properties"]["lieu_naissance"].is_object(), "{input}");
+        assert!(input["properties"]["prenoms"].is_object(), "{input}");
+        let fields = serde_json::to_value(FieldErrors::schema())?;
+        assert_eq!(fields["type"], "object", "{fields}");
+        let envelope = serde_json::to_value(ErrorEnvelope::schema())?;
+        assert!(envelope["properties"]["error"].is_object(), "{envelope}");
+        Ok(())
+    }
+}
