@@ -1,0 +1,190 @@
+//! JSON API under `/api`: each resource owns its handlers; [`router`] assembles them, with a JSON 404 for any
+//! other `/api` path and the OpenAPI document generated from the handlers' annotations.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use shared::api as json;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::startup::AppState;
+use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord, search_words};
+
+/// Shortest structure search, in letters or digits.
+pub const MIN_QUERY_CHARS: usize = 2;
+/// Longest structure search, in characters.
+pub const MAX_QUERY_CHARS: usize = 100;
+
+/// The `/api` router (nested under `/api` by [`crate::router`]).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/nomenclatures", get(nomenclatures))
+        .route("/v1/structures", get(structures))
+        .route("/v1/openapi.json", get(openapi_json))
+        .fallback(not_found)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// The code systems a form needs: profession, rôles, métiers, modes d'exercice, civilités.
+#[utoipa::path(
+    get,
+    path = "/api/v1/nomenclatures",
+    tag = "nomenclatures",
+    responses((status = 200, description = "Les nomenclatures officielles utilisées par les formulaires", body = json::Nomenclatures))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn nomenclatures() -> impl IntoResponse {
+    static NOMENCLATURES: LazyLock<json::Nomenclatures> = LazyLock::new(json::nomenclatures);
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        ApiJson(&*NOMENCLATURES),
+    )
+}
+
+/// Parameters of a structure search.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StructureQuery {
+    /// Words of the site's name, commune or FINESS géographique (accents and case ignored), 2 characters minimum.
+    pub q: Option<String>,
+}
+
+/// The entité juridique a site belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EntiteJuridiqueRef {
+    pub id: i64,
+    pub nom: String,
+}
+
+/// One site found by a search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StructureMatch {
+    pub site: json::Site,
+    pub entite_juridique: EntiteJuridiqueRef,
+}
+
+/// Result of a structure search (at most 20 sites, ordered by name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StructureSearch {
+    pub structures: Vec<StructureMatch>,
+}
+
+/// Converts a stored site to its wire form.
+pub fn site_dto(site: SiteRecord) -> json::Site {
+    json::Site {
+        id: site.id,
+        nom: site.nom,
+        finess: site.finess,
+        siret: site.siret,
+        commune: site.commune,
+        demo: site.demo,
+    }
+}
+
+impl From<SiteMatch> for StructureMatch {
+    fn from(found: SiteMatch) -> Self {
+        let entite_juridique = EntiteJuridiqueRef {
+            id: found.site.establishment_id,
+            nom: found.establishment_nom,
+        };
+        Self {
+            site: site_dto(found.site),
+            entite_juridique,
+        }
+    }
+}
+
+/// Searches the sites (établissements géographiques) by name, commune or FINESS.
+#[utoipa::path(
+    get,
+    path = "/api/v1/structures",
+    tag = "structures",
+    params(StructureQuery),
+    responses(
+        (status = 200, description = "Les sites correspondants (20 au plus)", body = StructureSearch),
+        (status = 422, description = "Recherche trop courte ou trop longue", body = json::ErrorEnvelope),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn structures(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<StructureQuery>,
+) -> Result<ApiJson<StructureSearch>, ApiError> {
+    let q = params.q.unwrap_or_default();
+    let q = q.trim();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::field(
+            "q",
+            format!("La recherche ne doit pas dépasser {MAX_QUERY_CHARS} caractères."),
+        ));
+    }
+    let searchable: usize = search_words(q).iter().map(|w| w.chars().count()).sum();
+    if searchable < MIN_QUERY_CHARS {
+        return Err(ApiError::field(
+            "q",
+            format!(
+                "Saisissez au moins {MIN_QUERY_CHARS} lettres ou chiffres du nom, de la commune ou du FINESS de la \
+                 structure."
+            ),
+        ));
+    }
+    let found = state.storage.search_sites(q, SEARCH_LIMIT).await?;
+    Ok(ApiJson(StructureSearch {
+        structures: found.into_iter().map(StructureMatch::from).collect(),
+    }))
+}
+
+/// The OpenAPI document of this API.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "Ce document OpenAPI", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> impl IntoResponse {
+    static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|_| "{}".to_owned())
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        DOCUMENT.as_str(),
+    )
+}
+
+/// The OpenAPI description, assembled from the handlers' `#[utoipa::path]` annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Enrôle",
+        description = "API d'Enrôle : pré-enregistrement et enregistrement des professionnels à rôle (RPPS+).",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+    ),
+    paths(
+        crate::health::healthz,
+        crate::health::readyz,
+        nomenclatures,
+        structures,
+        openapi_json,
+    ),
+    components(schemas(json::ErrorEnvelope)),
+    tags(
+        (name = "nomenclatures", description = "Codes officiels : rôles, métiers, modes d'exercice, civilités"),
+        (name = "structures", description = "Établissements (entités juridiques et sites)"),
+        (name = "meta", description = "État du service et description de l'API"),
+    )
+)]
+pub struct ApiDoc;

@@ -1,0 +1,383 @@
+//! Typed configuration read from `ENROLE_*` environment variables.
+//!
+//! Every variable has a safe default and is documented in `server/CONFIG.md`; a value that does not parse stops
+//! the program with a message naming the variable and the expected format, rather than silently falling back.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::client_ip::{TrustedProxies, TrustedProxiesError};
+
+/// Default database: a SQLite file under `./data/`, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/enrole.sqlite?mode=rwc";
+
+/// The whole server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `ENROLE_DATABASE_URL`: `sqlite://…` or `postgres://…`; may hold a password, hence secret.
+    pub database_url: SecretString,
+    /// `ENROLE_LISTEN`: address and port the HTTP server binds.
+    pub listen: SocketAddr,
+    /// `ENROLE_OUTBOX_DIR`: where outgoing messages are written (used by later features).
+    pub outbox_dir: PathBuf,
+    /// `ENROLE_PUBLIC_URL`: the address users reach, without a trailing slash.
+    pub public_url: String,
+    /// `ENROLE_TRUSTED_PROXIES`: proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// `ENROLE_SITE_DIR`: the built single-page application.
+    pub site_dir: PathBuf,
+    /// `ENROLE_LOG`: a `tracing` filter directive.
+    pub log: String,
+    /// `ENROLE_LOG_FORMAT`: `text` or `json`.
+    pub log_format: LogFormat,
+    /// HTTP limits.
+    pub http: HttpLimits,
+    /// Database pool limits.
+    pub database: DatabaseSettings,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Limits applied to every HTTP request.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// `ENROLE_MAX_BODY_BYTES`: largest accepted request body.
+    pub max_body_bytes: usize,
+    /// `ENROLE_REQUEST_TIMEOUT_SECS`: time allowed to answer a request.
+    pub request_timeout: Duration,
+    /// `ENROLE_SHUTDOWN_TIMEOUT_SECS`: time given to in-flight requests after SIGTERM / Ctrl-C.
+    pub shutdown_timeout: Duration,
+}
+
+/// Database pool settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// `ENROLE_DB_MAX_CONNECTIONS`.
+    pub max_connections: u32,
+    /// `ENROLE_DB_MIN_CONNECTIONS`.
+    pub min_connections: u32,
+    /// `ENROLE_DB_ACQUIRE_TIMEOUT_SECS`: how long a request waits for a free connection.
+    pub acquire_timeout: Duration,
+    /// `ENROLE_DB_IDLE_TIMEOUT_SECS`: idle connections are closed after this.
+    pub idle_timeout: Duration,
+    /// `ENROLE_DB_BUSY_TIMEOUT_MS`: SQLite only, how long a writer waits for the lock.
+    pub sqlite_busy_timeout: Duration,
+    /// `ENROLE_DB_STATEMENT_TIMEOUT_SECS`: PostgreSQL only, longest statement.
+    pub pg_statement_timeout: Duration,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(600),
+            sqlite_busy_timeout: Duration::from_millis(5000),
+            pg_statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// A variable that is set but cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("variable {variable} invalide : {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment in production, a map in tests).
+    /// Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| {
+            lookup(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let database_url =
+            get("ENROLE_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::new(
+                "ENROLE_DATABASE_URL",
+                "attendu une adresse commençant par sqlite:, postgres:// ou postgresql://",
+            ));
+        }
+
+        let listen_raw = get("ENROLE_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| {
+            ConfigError::new(
+                "ENROLE_LISTEN",
+                "attendu une adresse IP et un port, par exemple 127.0.0.1:8080",
+            )
+        })?;
+
+        let public_url = match get("ENROLE_PUBLIC_URL") {
+            Some(url) => parse_public_url(&url)?,
+            None => format!("http://{listen}"),
+        };
+
+        let trusted_proxies = match get("ENROLE_TRUSTED_PROXIES") {
+            Some(list) => TrustedProxies::parse(&list).map_err(|e: TrustedProxiesError| {
+                ConfigError::new("ENROLE_TRUSTED_PROXIES", e.to_string())
+            })?,
+            None => TrustedProxies::none(),
+        };
+
+        let log_format = match get("ENROLE_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "ENROLE_LOG_FORMAT",
+                    "attendu text ou json",
+                ));
+            }
+        };
+
+        let http_defaults = HttpLimits::default();
+        let http = HttpLimits {
+            max_body_bytes: number(
+                &get,
+                "ENROLE_MAX_BODY_BYTES",
+                http_defaults.max_body_bytes as u64,
+                1,
+            )?
+            .try_into()
+            .map_err(|_| ConfigError::new("ENROLE_MAX_BODY_BYTES", "valeur trop grande"))?,
+            request_timeout: Duration::from_secs(number(
+                &get,
+                "ENROLE_REQUEST_TIMEOUT_SECS",
+                http_defaults.request_timeout.as_secs(),
+                1,
+            )?),
+            shutdown_timeout: Duration::from_secs(number(
+                &get,
+                "ENROLE_SHUTDOWN_TIMEOUT_SECS",
+                http_defaults.shutdown_timeout.as_secs(),
+                0,
+            )?),
+        };
+
+        let db_defaults = DatabaseSettings::default();
+        let max_connections = number(
+            &get,
+            "ENROLE_DB_MAX_CONNECTIONS",
+            u64::from(db_defaults.max_connections),
+            1,
+        )?;
+        let min_connections = number(
+            &get,
+            "ENROLE_DB_MIN_CONNECTIONS",
+            u64::from(db_defaults.min_connections),
+            0,
+        )?;
+        if min_connections > max_connections {
+            return Err(ConfigError::new(
+                "ENROLE_DB_MIN_CONNECTIONS",
+                "doit être inférieur ou égal à ENROLE_DB_MAX_CONNECTIONS",
+            ));
+        }
+        let database = DatabaseSettings {
+            max_connections: u32::try_from(max_connections)
+                .map_err(|_| ConfigError::new("ENROLE_DB_MAX_CONNECTIONS", "valeur trop grande"))?,
+            min_connections: u32::try_from(min_connections)
+                .map_err(|_| ConfigError::new("ENROLE_DB_MIN_CONNECTIONS", "valeur trop grande"))?,
+            acquire_timeout: Duration::from_secs(number(
+                &get,
+                "ENROLE_DB_ACQUIRE_TIMEOUT_SECS",
+                db_defaults.acquire_timeout.as_secs(),
+                1,
+            )?),
+            idle_timeout: Duration::from_secs(number(
+                &get,
+                "ENROLE_DB_IDLE_TIMEOUT_SECS",
+                db_defaults.idle_timeout.as_secs(),
+                1,
+            )?),
+            sqlite_busy_timeout: Duration::from_millis(number(
+                &get,
+                "ENROLE_DB_BUSY_TIMEOUT_MS",
+                u64::try_from(db_defaults.sqlite_busy_timeout.as_millis()).unwrap_or(5000),
+                0,
+            )?),
+            pg_statement_timeout: Duration::from_secs(number(
+                &get,
+                "ENROLE_DB_STATEMENT_TIMEOUT_SECS",
+                db_defaults.pg_statement_timeout.as_secs(),
+                1,
+            )?),
+        };
+
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            listen,
+            outbox_dir: get("ENROLE_OUTBOX_DIR")
+                .map_or_else(|| PathBuf::from("./data/outbox"), PathBuf::from),
+            public_url,
+            trusted_proxies,
+            site_dir: get("ENROLE_SITE_DIR").map_or_else(|| PathBuf::from("./dist"), PathBuf::from),
+            log: get("ENROLE_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_format,
+            http,
+            database,
+        })
+    }
+
+    /// True when users reach the service over HTTPS (enables HSTS, and later Secure cookies).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The database backend named by the URL scheme, without exposing the URL.
+    pub fn database_backend(&self) -> &'static str {
+        if self.database_url.expose_secret().starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    min: u64,
+) -> Result<u64, ConfigError> {
+    match get(variable) {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(value) if value >= min => Ok(value),
+            _ => Err(ConfigError::new(
+                variable,
+                format!("attendu un nombre entier supérieur ou égal à {min}"),
+            )),
+        },
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+        .ok_or_else(|| {
+            ConfigError::new(
+                "ENROLE_PUBLIC_URL",
+                "attendu une adresse commençant par https:// ou http://, par exemple https://enrole.example.fr",
+            )
+        })?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(ConfigError::new(
+            "ENROLE_PUBLIC_URL",
+            "attendu une adresse sans paramètres, par exemple https://enrole.example.fr",
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_safe_and_local() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url.expose_secret(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert!(!c.is_https());
+        assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.site_dir, PathBuf::from("./dist"));
+        assert_eq!(c.http.max_body_bytes, 256 * 1024);
+        assert_eq!(c.database_backend(), "sqlite");
+    }
+
+    #[test]
+    fn overrides_are_read() {
+        let c = config(&[
+            ("ENROLE_DATABASE_URL", "postgres://u:secret@db/enrole"),
+            ("ENROLE_LISTEN", "0.0.0.0:9000"),
+            ("ENROLE_PUBLIC_URL", "https://enrole.example.fr/"),
+            ("ENROLE_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("ENROLE_DB_MAX_CONNECTIONS", "3"),
+            ("ENROLE_REQUEST_TIMEOUT_SECS", "7"),
+        ])
+        .expect("config");
+        assert_eq!(c.database_backend(), "postgres");
+        assert_eq!(c.public_url, "https://enrole.example.fr");
+        assert!(c.is_https());
+        assert_eq!(c.database.max_connections, 3);
+        assert_eq!(c.http.request_timeout, Duration::from_secs(7));
+        assert!(
+            !format!("{c:?}").contains("secret"),
+            "the database URL must never be printed"
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let cases = [
+            ("ENROLE_LISTEN", "localhost"),
+            ("ENROLE_DATABASE_URL", "mysql://db"),
+            ("ENROLE_PUBLIC_URL", "enrole.example.fr"),
+            ("ENROLE_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("ENROLE_MAX_BODY_BYTES", "0"),
+            ("ENROLE_DB_MAX_CONNECTIONS", "-1"),
+            ("ENROLE_LOG_FORMAT", "xml"),
+        ];
+        for (variable, value) in cases {
+            let err = config(&[(variable, value)]).expect_err(variable);
+            assert_eq!(err.variable, variable);
+            assert!(err.to_string().contains(variable));
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Serving the built single-page application from `ENROLE_SITE_DIR`.
+//!
+//! - a path whose last segment has a dot is a file: served (precompressed `.br`/`.gz` when the client accepts
+//!   them) or 404 — never HTML, so a missing asset cannot hide behind the SPA;
+//! - `/gestion` and `/gestion/…` without a dot are client routes of the gestionnaire entry point: `gestion.html`;
+//! - any other path without a dot is a client route of the public entry point: `index.html`;
+//! - hashed assets under `/pkg/` are cached for a year, everything else is revalidated (`no-cache`);
+//! - when the SPA has not been built, a short French page says how to build it (503).
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+
+/// The fallback handler of every non-API path.
+pub async fn serve(State(state): State<AppState>, request: Request) -> Response {
+    let path = request.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        // `/api/` and anything the API router did not claim: never the SPA.
+        return ApiError::NotFound.into_response();
+    }
+    serve_from(&state.config.site_dir, request).await
+}
+
+/// Serves `request` from `site_dir` following the rules of this module.
+pub async fn serve_from(site_dir: &Path, request: Request) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+            "Méthode non autorisée.",
+        )
+            .into_response();
+    }
+    let index = site_dir.join("index.html");
+    if !tokio::fs::try_exists(&index).await.unwrap_or(false) {
+        return not_built(site_dir);
+    }
+
+    let path = request.uri().path().to_owned();
+    let last_segment = path.rsplit('/').next().unwrap_or_default();
+    let response = if last_segment.contains('.') {
+        let served = ServeDir::new(site_dir)
+            .precompressed_br()
+            .precompressed_gzip()
+            .append_index_html_on_directories(false)
+            .oneshot(request)
+            .await;
+        match served {
+            Ok(response) if response.status() == StatusCode::NOT_FOUND => file_not_found(),
+            Ok(response) => response.map(Body::new),
+            Err(err) => match err {},
+        }
+    } else {
+        let page = if path == "/gestion" || path.starts_with("/gestion/") {
+            "gestion.html"
+        } else {
+            "index.html"
+        };
+        let served = ServeFile::new(site_dir.join(page))
+            .precompressed_br()
+            .precompressed_gzip()
+            .oneshot(request)
+            .await;
+        match served {
+            Ok(response) if response.status() == StatusCode::NOT_FOUND => not_built(site_dir),
+            Ok(response) => response.map(Body::new),
+            Err(err) => match err {},
+        }
+    };
+    with_cache_headers(&path, response)
+}
+
+fn with_cache_headers(path: &str, mut response: Response) -> Response {
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        let policy = if path.starts_with("/pkg/") {
+            IMMUTABLE
+        } else {
+            REVALIDATE
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}
+
+fn file_not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, REVALIDATE),
+        ],
+        "Fichier introuvable.",
+    )
+        .into_response()
+}
+
+fn not_built(site_dir: &Path) -> Response {
+    let dir = html_escape(&display_path(site_dir));
+    let body = format!(
+        "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Enrôle — application non construite</title>\n</head>\n<body>\n\
+         <main>\n<h1>L'application web n'est pas encore construite</h1>\n\
+         <p>Le serveur Enrôle fonctionne, mais il ne trouve pas l'application web dans le dossier \
+         <code>{dir}</code>.</p>\n\
+         <p>Pour la construire puis lancer le service, exécutez depuis la racine du dépôt :</p>\n\
+         <pre><code>./scripts/run.sh</code></pre>\n\
+         <p>Un autre dossier peut être indiqué avec la variable <code>ENROLE_SITE_DIR</code>. \
+         L'API reste disponible sous <code>/api/v1/</code>.</p>\n</main>\n</body>\n</html>\n"
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn display_path(path: &Path) -> String {
+    let absolute: PathBuf = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    absolute.display().to_string()
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,151 @@
+//! Wiring: the application state, the router, and [`Application`] which binds the listener (port 0 in tests)
+//! and serves until SIGTERM or Ctrl-C.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::storage::Storage;
+use crate::{api, health, layers, spa};
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub storage: Storage,
+    pub config: Arc<Config>,
+}
+
+/// The whole HTTP application: probes, `/api`, the SPA, and the middleware stack.
+pub fn router(state: AppState) -> Router {
+    let config = Arc::clone(&state.config);
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/api", api::router())
+        .fallback(spa::serve)
+        .with_state(state);
+    layers::apply(routes, &config)
+}
+
+/// A server bound to its port, ready to run.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies the migrations and binds `config.listen`.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let storage = Storage::connect(&config.database_url, &config.database).await?;
+        storage.migrate().await?;
+        Self::build_with_storage(config, storage).await
+    }
+
+    /// Binds `config.listen` with an already connected and migrated storage.
+    pub async fn build_with_storage(config: Config, storage: Storage) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            local_addr,
+            state: AppState {
+                storage,
+                config: Arc::new(config),
+            },
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.state.storage
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish (bounded by
+    /// `ENROLE_SHUTDOWN_TIMEOUT_SECS`) and closes the database pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully.
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Self {
+            listener,
+            local_addr,
+            state,
+        } = self;
+        let grace = state.config.http.shutdown_timeout;
+        let storage = state.storage.clone();
+        let app = router(state);
+        tracing::info!(%local_addr, "serving");
+
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stopping_tx.send(());
+        });
+        let deadline = async move {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            result = server.into_future() => result,
+            () = deadline => {
+                tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests abandoned after the grace period");
+                Ok(())
+            }
+        };
+        storage.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

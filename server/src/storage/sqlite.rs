@@ -1,0 +1,370 @@
+//! SQLite implementation: one file, WAL journal, foreign keys enforced, `synchronous = FULL` for durability.
+
+use std::str::FromStr;
+
+use serde_json::json;
+use sqlx::error::ErrorKind;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Sqlite};
+use time::OffsetDateTime;
+
+use super::{
+    Actor, AuditEntry, Constraint, EstablishmentKey, EstablishmentRecord, NewEstablishment,
+    NewSite, SiteMatch, SiteRecord, StorageError, like_pattern,
+};
+use crate::config::DatabaseSettings;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+const ESTABLISHMENT_COLUMNS: &str = "id, nom, siret, finess_juridique, demo";
+
+/// Storage on a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStorage {
+    pool: SqlitePool,
+}
+
+impl SqliteStorage {
+    pub(super) async fn connect(
+        url: &str,
+        settings: &DatabaseSettings,
+    ) -> Result<Self, StorageError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|_| StorageError::Configuration("the SQLite URL cannot be parsed".to_owned()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(settings.sqlite_busy_timeout);
+        let filename = options.get_filename();
+        let in_memory =
+            filename.as_os_str().is_empty() || filename.to_string_lossy().starts_with(":memory:");
+        if !in_memory
+            && let Some(parent) = filename.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(settings.min_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .idle_timeout(settings.idle_timeout)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub(super) async fn migrate(&self) -> Result<(), StorageError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(super) async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(super) async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(super) async fn create_establishment(
+        &self,
+        new: &NewEstablishment,
+        actor: &Actor,
+    ) -> Result<EstablishmentRecord, StorageError> {
+        let now = OffsetDateTime::now_utc();
+        // IMMEDIATE takes the write lock now, so the transaction never fails half-way on a lock upgrade.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let inserted = sqlx::query_as::<_, EstablishmentRecord>(
+            "INSERT INTO establishments (nom, siret, finess_juridique, demo, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, nom, siret, finess_juridique, demo",
+        )
+        .bind(&new.nom)
+        .bind(&new.siret)
+        .bind(&new.finess_juridique)
+        .bind(new.demo)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let record = match inserted {
+            Ok(record) => record,
+            Err(err) if is_kind(&err, ErrorKind::UniqueViolation) => {
+                drop(tx);
+                return Err(StorageError::Conflict(
+                    self.establishment_conflict(new).await?,
+                ));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        insert_audit(
+            &mut tx,
+            now,
+            actor,
+            "establishment.create",
+            &format!("establishment:{}", record.id),
+            json!({
+                "nom": record.nom,
+                "siret": record.siret,
+                "finess_juridique": record.finess_juridique,
+                "demo": record.demo,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// SQLite does not report which unique index failed: find it by looking for the existing row of each key.
+    async fn establishment_conflict(
+        &self,
+        new: &NewEstablishment,
+    ) -> Result<Option<Constraint>, StorageError> {
+        if let Some(siret) = &new.siret
+            && self
+                .find_establishment(&EstablishmentKey::Siret(siret.clone()))
+                .await?
+                .is_some()
+        {
+            return Ok(Some(Constraint::EstablishmentSiret));
+        }
+        if let Some(finess) = &new.finess_juridique
+            && self
+                .find_establishment(&EstablishmentKey::FinessJuridique(finess.clone()))
+                .await?
+                .is_some()
+        {
+            return Ok(Some(Constraint::EstablishmentFinessJuridique));
+        }
+        Ok(None)
+    }
+
+    pub(super) async fn add_site(
+        &self,
+        new: &NewSite,
+        search_key: &str,
+        actor: &Actor,
+    ) -> Result<SiteRecord, StorageError> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let inserted = sqlx::query_as::<_, SiteRecord>(
+            "INSERT INTO sites (establishment_id, nom, finess, siret, commune, search_key, demo, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING id, establishment_id, nom, finess, siret, commune, demo",
+        )
+        .bind(new.establishment_id)
+        .bind(&new.nom)
+        .bind(&new.finess)
+        .bind(&new.siret)
+        .bind(&new.commune)
+        .bind(search_key)
+        .bind(new.demo)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let record = match inserted {
+            Ok(record) => record,
+            Err(err) if is_kind(&err, ErrorKind::UniqueViolation) => {
+                drop(tx);
+                return Err(StorageError::Conflict(self.site_conflict(new).await?));
+            }
+            Err(err) if is_kind(&err, ErrorKind::ForeignKeyViolation) => {
+                return Err(StorageError::EstablishmentNotFound);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        insert_audit(
+            &mut tx,
+            now,
+            actor,
+            "site.create",
+            &format!("site:{}", record.id),
+            json!({
+                "establishment_id": record.establishment_id,
+                "nom": record.nom,
+                "finess": record.finess,
+                "siret": record.siret,
+                "commune": record.commune,
+                "demo": record.demo,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn site_conflict(&self, new: &NewSite) -> Result<Option<Constraint>, StorageError> {
+        if let Some(finess) = &new.finess
+            && self.find_site_by_finess(finess).await?.is_some()
+        {
+            return Ok(Some(Constraint::SiteFiness));
+        }
+        if let Some(siret) = &new.siret {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM sites WHERE siret = $1")
+                .bind(siret)
+                .fetch_optional(&self.pool)
+                .await?;
+            if found.is_some() {
+                return Ok(Some(Constraint::SiteSiret));
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) async fn find_establishment(
+        &self,
+        key: &EstablishmentKey,
+    ) -> Result<Option<EstablishmentRecord>, StorageError> {
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {ESTABLISHMENT_COLUMNS} FROM establishments "
+        ));
+        match key {
+            EstablishmentKey::Id(id) => query.push("WHERE id = ").push_bind(*id),
+            EstablishmentKey::Siret(siret) => query.push("WHERE siret = ").push_bind(siret.clone()),
+            EstablishmentKey::FinessJuridique(finess) => query
+                .push("WHERE finess_juridique = ")
+                .push_bind(finess.clone()),
+        };
+        Ok(query
+            .build_query_as::<EstablishmentRecord>()
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub(super) async fn find_site_by_finess(
+        &self,
+        finess: &str,
+    ) -> Result<Option<SiteRecord>, StorageError> {
+        Ok(sqlx::query_as::<_, SiteRecord>(
+            "SELECT id, establishment_id, nom, finess, siret, commune, demo FROM sites WHERE finess = $1",
+        )
+        .bind(finess)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub(super) async fn list_all(
+        &self,
+    ) -> Result<(Vec<EstablishmentRecord>, Vec<SiteRecord>), StorageError> {
+        let establishments = sqlx::query_as::<_, EstablishmentRecord>(
+            "SELECT id, nom, siret, finess_juridique, demo FROM establishments ORDER BY nom, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let sites = sqlx::query_as::<_, SiteRecord>(
+            "SELECT id, establishment_id, nom, finess, siret, commune, demo FROM sites ORDER BY nom, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((establishments, sites))
+    }
+
+    pub(super) async fn search_sites(
+        &self,
+        terms: &[String],
+        limit: i64,
+    ) -> Result<Vec<SiteMatch>, StorageError> {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT s.id, s.establishment_id, s.nom, s.finess, s.siret, s.commune, s.demo, \
+             e.nom AS establishment_nom \
+             FROM sites s JOIN establishments e ON e.id = s.establishment_id WHERE 1 = 1",
+        );
+        for term in terms {
+            query
+                .push(" AND s.search_key LIKE ")
+                .push_bind(like_pattern(term));
+        }
+        query
+            .push(" ORDER BY s.search_key, s.id LIMIT ")
+            .push_bind(limit);
+        Ok(query
+            .build_query_as::<SiteMatch>()
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub(super) async fn recent_audit_entries(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StorageError> {
+        Ok(sqlx::query_as::<_, AuditEntry>(
+            "SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+fn is_kind(err: &sqlx::Error, kind: ErrorKind) -> bool {
+    err.as_database_error().is_some_and(|db| db.kind() == kind)
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    at: OffsetDateTime,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(at)
+    .bind(actor.as_str())
+    .bind(action)
+    .bind(subject)
+    .bind(Json(details))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_file_is_created_durable_with_foreign_keys_on() {
+        let dir =
+            std::env::temp_dir().join(format!("enrole-sqlite-{}", uuid::Uuid::new_v4().simple()));
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.join("nested/db.sqlite").display()
+        );
+        let storage = SqliteStorage::connect(&url, &DatabaseSettings::default())
+            .await
+            .expect("connect creates the parent directory");
+        storage.migrate().await.expect("migrate");
+        storage.migrate().await.expect("migrations are idempotent");
+        let mut conn = storage.pool.acquire().await.expect("connection");
+        let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("journal");
+        let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("sync");
+        let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("fk");
+        let (busy,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("busy");
+        assert_eq!(journal, "wal");
+        assert_eq!(synchronous, 2, "synchronous = FULL");
+        assert_eq!(foreign_keys, 1);
+        assert_eq!(busy, 5000);
+        drop(conn);
+        storage.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

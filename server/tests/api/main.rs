@@ -1,0 +1,15 @@
+//! API integration tests: the real server on port 0, a fresh database per test (SQLite by default, PostgreSQL when
+//! `ENROLE_TEST_DATABASE_URL` names a server).
+
+#![expect(clippy::unwrap_used, reason = "tests read known-good values")]
+
+mod cli;
+mod errors;
+mod establishments;
+mod health;
+mod helpers;
+mod nomenclatures;
+mod openapi;
+mod security;
+mod spa;
+mod structures;

@@ -1,0 +1,40 @@
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, header, json_body};
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = TestApp::spawn().await;
+    let response = app.get_openapi().await;
+    assert!(header(&response, "content-type").starts_with("application/json"));
+    let document = json_body(response, StatusCode::OK).await;
+
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(document["info"]["title"], "Enrôle");
+    let paths = document["paths"].as_object().expect("paths");
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api/v1/nomenclatures",
+        "/api/v1/structures",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(paths.contains_key(path), "missing {path}");
+        assert!(paths[path]["get"].is_object(), "{path} has no GET");
+    }
+    let parameters = paths["/api/v1/structures"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    assert!(
+        parameters
+            .iter()
+            .any(|p| p["name"] == "q" && p["in"] == "query")
+    );
+
+    let schemas = document["components"]["schemas"]
+        .as_object()
+        .expect("schemas");
+    for schema in ["ErrorEnvelope", "Nomenclatures", "StructureSearch", "Site"] {
+        assert!(schemas.contains_key(schema), "missing schema {schema}");
+    }
+}
