@@ -6,6 +6,4 @@ if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown;
 cmd=$1; shift
 export RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/lib/llvm-19/bin/wasm-ld
-# Its own target dir: artefacts of two different compilers must not mix.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/debian-rustc"
 exec /usr/bin/cargo "$cmd" -Zbuild-std=std,panic_abort "$@"

@@ -1,0 +1,27 @@
+//! Entry point of the public pages: home, pré-inscription, rôles et métiers.
+//! It must not name any gestionnaire page, so that none of their code reaches the professional's phone.
+
+use app::pages::{home::Home, not_found::NotFound, preinscription::Preinscription, roles::Roles};
+use app::{components::Shell, routes::Space};
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+fn main() {
+    app::start(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Shell space=Space::Public>
+                <Routes fallback=|| view! { <NotFound space=Space::Public/> }>
+                    <Route path=path!("/") view=Home/>
+                    <Route path=path!("/preinscription") view=Preinscription/>
+                    <Route path=path!("/roles") view=Roles/>
+                </Routes>
+            </Shell>
+        </Router>
+    }
+}

@@ -1,0 +1,58 @@
+import { test as base, expect, type Page } from "@playwright/test";
+import { AxeBuilder } from "@axe-core/playwright";
+
+/** Every page of the app, with the heading that shows it is rendered by the app (the static HTML has no h1). */
+export const PAGES = [
+  { path: "/", heading: "Votre enregistrement au RPPS+, pas à pas" },
+  { path: "/preinscription", heading: "Avant de commencer votre pré-inscription" },
+  { path: "/roles", heading: "Rôles et métiers" },
+  { path: "/gestion", heading: "Espace gestionnaire" },
+  { path: "/une-page-qui-n-existe-pas", heading: "Page introuvable" },
+  { path: "/gestion/une-page-qui-n-existe-pas", heading: "Page introuvable" },
+] as const;
+
+export const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
+/**
+ * `page` fails the test on any console error or uncaught exception: CSP violations, failed loads (a missing asset
+ * answers 404) and panics of the WASM app all show up there.
+ */
+export const test = base.extend<{ page: Page }>({
+  page: async ({ page }, use) => {
+    const problems: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() !== "error") return;
+      const url = message.location().url;
+      // Chromium logs the failures a test fakes on purpose (see failApi) as failed loads: expected there.
+      if ((failedOnPurpose.get(page) ?? []).some((path) => url.endsWith(path))) return;
+      problems.push(`console: ${message.text()} (${url})`);
+    });
+    page.on("pageerror", (error) => problems.push(`uncaught: ${error.message}`));
+    await use(page);
+    expect(problems, "errors in the browser console").toEqual([]);
+  },
+});
+
+export { expect };
+
+const failedOnPurpose = new WeakMap<Page, string[]>();
+
+/** Makes the API answer `path` with `status` and no error envelope (an outage) until `page.unroute(path)`. */
+export async function failApi(page: Page, path: string, status: number) {
+  failedOnPurpose.set(page, [...(failedOnPurpose.get(page) ?? []), path]);
+  await page.route(`**${path}`, (route) => route.fulfill({ status, contentType: "text/plain", body: "Indisponible" }));
+}
+
+/** Opens `path` and waits until the app (not the static first paint) shows the page's heading. */
+export async function open(page: Page, path: string, heading: string) {
+  await page.goto(path);
+  await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
+}
+
+/** The axe-core violations of the current page, as readable summaries. */
+export async function axeViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  return results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+  );
+}

@@ -1,0 +1,376 @@
+//! Project tasks. `cargo run -p xtask -- build-app [--release]` builds the SPA into `dist/`:
+//!
+//! 1. both entry points of `app` for wasm32 with `--profile wasm-release` (`--release` is accepted and changes
+//!    nothing: the SPA is always built for size, as it ships);
+//! 2. `wasm-bindgen` (the CLI must be the version pinned in Cargo.lock);
+//! 3. `wasm-opt -Oz` when npm's binaryen is installed in `end2end/node_modules` (never Debian's: see toolchain notes);
+//! 4. content-hashed names under `dist/pkg/`, a small loader module per entry point (no inline script: the CSP
+//!    forbids it), `style/` hashed, `public/` copied as is, `index.html` and `gestion.html` from `app/`;
+//! 5. brotli and gzip copies for the server's precompressed responses, and a size table.
+//!
+//! Reads `CARGO_TARGET_DIR` (like cargo) and `CARGO` (set by `cargo run`).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::{env, fs};
+
+use anyhow::{Context, Result, ensure};
+use sha2::{Digest, Sha256};
+
+const USAGE: &str = "usage: cargo run -p xtask -- build-app [--release]\n  builds the SPA into dist/ \
+    (profile wasm-release, then wasm-opt when end2end/node_modules has it)";
+
+/// An entry point: a binary of the `app` crate and the page that loads it.
+struct Entry {
+    bin: &'static str,
+    page: &'static str,
+}
+
+const ENTRIES: [Entry; 2] = [
+    Entry {
+        bin: "public",
+        page: "index.html",
+    },
+    Entry {
+        bin: "gestion",
+        page: "gestion.html",
+    },
+];
+
+/// Files worth precompressing (the server picks `.br`/`.gz` by `Accept-Encoding`).
+const COMPRESSIBLE: [&str; 6] = ["html", "js", "wasm", "css", "svg", "txt"];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["build-app"] | ["build-app", "--release"] => build_app(),
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn build_app() -> Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask lives inside the workspace")?
+        .to_path_buf();
+    let target_dir = match env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => env::current_dir()?.join(dir),
+        None => root.join("target"),
+    };
+    let profile = "wasm-release";
+
+    let bindgen_version = check_wasm_bindgen(&root)?;
+    eprintln!("building the app ({profile}) with wasm-bindgen {bindgen_version}");
+    // Through scripts/wasm-cargo.sh: rustup's wasm32 target when installed, else Debian's rustc-web.
+    run(Command::new(root.join("scripts/wasm-cargo.sh"))
+        .current_dir(&root)
+        .args([
+            "build",
+            "-p",
+            "app",
+            "--bins",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            profile,
+        ]))?;
+
+    let wasm_opt = root.join("end2end/node_modules/.bin/wasm-opt");
+    let wasm_opt = wasm_opt.exists().then_some(wasm_opt);
+    if wasm_opt.is_none() {
+        eprintln!(
+            "note: end2end/node_modules/.bin/wasm-opt not found (npm ci in end2end/), skipping wasm-opt"
+        );
+    }
+
+    let dist = root.join("dist");
+    if dist.exists() {
+        fs::remove_dir_all(&dist).with_context(|| format!("removing {}", dist.display()))?;
+    }
+    let pkg = dist.join("pkg");
+    fs::create_dir_all(&pkg)?;
+    copy_dir(&root.join("public"), &dist)?;
+
+    let mut styles = Vec::new();
+    for file in sorted_files(&root.join("style"))? {
+        if file.extension().is_some_and(|ext| ext == "css") {
+            let stem = file_stem(&file)?;
+            let name = write_hashed(&pkg, stem, "css", &fs::read(&file)?)?;
+            styles.push((format!("{stem}.css"), format!("/pkg/{name}")));
+        }
+    }
+
+    let staging = target_dir.join("enrole-spa");
+    for entry in &ENTRIES {
+        let out = staging.join(entry.bin);
+        if out.exists() {
+            fs::remove_dir_all(&out)?;
+        }
+        let input = target_dir.join(format!(
+            "wasm32-unknown-unknown/{profile}/{}.wasm",
+            entry.bin
+        ));
+        run(Command::new("wasm-bindgen")
+            .arg(&input)
+            .arg("--out-dir")
+            .arg(&out)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--remove-name-section",
+                "--remove-producers-section",
+            ]))?;
+        ensure!(
+            !out.join("snippets").exists(),
+            "wasm-bindgen emitted JS snippets for {}: teach xtask to copy them",
+            entry.bin
+        );
+        let wasm_path = out.join(format!("{}_bg.wasm", entry.bin));
+        if let Some(wasm_opt) = &wasm_opt {
+            run(Command::new(wasm_opt)
+                .arg(&wasm_path)
+                .arg("-o")
+                .arg(&wasm_path)
+                .args([
+                    "-Oz",
+                    "--enable-bulk-memory",
+                    "--enable-nontrapping-float-to-int",
+                ])
+                .args([
+                    "--enable-sign-ext",
+                    "--enable-mutable-globals",
+                    "--enable-reference-types",
+                ])
+                .args(["--enable-multivalue"]))?;
+        }
+
+        let wasm = write_hashed(&pkg, entry.bin, "wasm", &fs::read(&wasm_path)?)?;
+        let js = write_hashed(
+            &pkg,
+            entry.bin,
+            "js",
+            &fs::read(out.join(format!("{}.js", entry.bin)))?,
+        )?;
+        let loader_source = format!(
+            "// Generated by xtask: starts the {bin} entry point (a file, not an inline script, for the CSP).\n\
+             import init from \"/pkg/{js}\";\n\
+             init({{ module_or_path: \"/pkg/{wasm}\" }});\n",
+            bin = entry.bin,
+        );
+        let loader = write_hashed(
+            &pkg,
+            &format!("{}-loader", entry.bin),
+            "js",
+            loader_source.as_bytes(),
+        )?;
+
+        let template_path = root.join("app").join(entry.page);
+        let mut html = fs::read_to_string(&template_path)
+            .with_context(|| format!("reading the template {}", template_path.display()))?;
+        for (placeholder, value) in [
+            ("{{loader}}", &loader),
+            ("{{js}}", &js),
+            ("{{wasm}}", &wasm),
+        ] {
+            html = html.replace(placeholder, &format!("/pkg/{value}"));
+        }
+        for (style, href) in &styles {
+            html = html.replace(&format!("{{{{style:{style}}}}}"), href);
+        }
+        ensure!(
+            !html.contains("{{"),
+            "{} has a placeholder xtask does not know (known: {{{{loader}}}}, {{{{js}}}}, {{{{wasm}}}}, \
+             {{{{style:NAME.css}}}} for each file of style/)",
+            template_path.display()
+        );
+        fs::write(dist.join(entry.page), html)?;
+    }
+
+    let sizes = compress_all(&dist)?;
+    report(&dist, &sizes)
+}
+
+/// Fails with a clear message unless `wasm-bindgen --version` is the version Cargo.lock pins.
+fn check_wasm_bindgen(root: &Path) -> Result<String> {
+    let lock = fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let locked = lock
+        .split("[[package]]")
+        .find(|package| package.contains("\nname = \"wasm-bindgen\"\n"))
+        .and_then(|package| {
+            package
+                .lines()
+                .find_map(|line| line.strip_prefix("version = \""))
+        })
+        .and_then(|version| version.strip_suffix('"'))
+        .context("wasm-bindgen is not in Cargo.lock")?
+        .to_owned();
+    let install = format!("install it with: cargo install wasm-bindgen-cli --version {locked}");
+    let output = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .with_context(|| format!("wasm-bindgen is not on PATH; {install}"))?;
+    let found = String::from_utf8_lossy(&output.stdout);
+    let found = found
+        .trim()
+        .strip_prefix("wasm-bindgen ")
+        .unwrap_or(found.trim());
+    ensure!(
+        found.split_whitespace().next() == Some(locked.as_str()),
+        "wasm-bindgen CLI is {found} but Cargo.lock pins {locked}; {install}"
+    );
+    Ok(locked)
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("starting {command:?}"))?;
+    ensure!(status.success(), "{command:?} failed ({status})");
+    Ok(())
+}
+
+/// Writes `dir/<stem>-<hash>.<ext>` and returns the file name. Same content, same name: browsers cache it for good.
+fn write_hashed(dir: &Path, stem: &str, ext: &str, content: &[u8]) -> Result<String> {
+    let hash = Sha256::digest(content)
+        .iter()
+        .take(6)
+        .fold(String::new(), |mut hex, byte| {
+            _ = write!(hex, "{byte:02x}");
+            hex
+        });
+    let name = format!("{stem}-{hash}.{ext}");
+    fs::write(dir.join(&name), content)?;
+    Ok(name)
+}
+
+fn file_stem(path: &Path) -> Result<&str> {
+    path.file_stem()
+        .and_then(|stem| stem.to_str())
+        .with_context(|| format!("{} has no UTF-8 name", path.display()))
+}
+
+fn sorted_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|entry| entry.map(|entry| entry.path()))
+        .collect::<Result<Vec<_>, _>>()?;
+    files.sort();
+    Ok(files)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for path in sorted_files(from)? {
+        let target = to.join(path.file_name().context("a file name")?);
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Raw, gzip and brotli sizes of one file of `dist/`.
+struct Sizes {
+    path: PathBuf,
+    raw: usize,
+    gzip: usize,
+    brotli: usize,
+}
+
+fn compress_all(dir: &Path) -> Result<Vec<Sizes>> {
+    let mut sizes = Vec::new();
+    for path in sorted_files(dir)? {
+        if path.is_dir() {
+            sizes.extend(compress_all(&path)?);
+            continue;
+        }
+        if !path
+            .extension()
+            .is_some_and(|ext| COMPRESSIBLE.iter().any(|c| ext == *c))
+        {
+            continue;
+        }
+        let raw = fs::read(&path)?;
+
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&raw)?;
+        let gz = gz.finish()?;
+
+        let mut br = brotli::CompressorWriter::new(Vec::new(), 4096, 11, 22);
+        br.write_all(&raw)?;
+        let br = br.into_inner();
+
+        fs::write(with_suffix(&path, "gz"), &gz)?;
+        fs::write(with_suffix(&path, "br"), &br)?;
+        sizes.push(Sizes {
+            path,
+            raw: raw.len(),
+            gzip: gz.len(),
+            brotli: br.len(),
+        });
+    }
+    Ok(sizes)
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "the size table is this command's output"
+)]
+fn report(dist: &Path, sizes: &[Sizes]) -> Result<()> {
+    let kb = |bytes: usize| format!("{:.1} kB", bytes as f64 / 1000.0);
+    println!(
+        "{:<40} {:>10} {:>10} {:>10}",
+        "dist/", "raw", "gzip", "brotli"
+    );
+    for size in sizes {
+        let name = size.path.strip_prefix(dist)?.display().to_string();
+        println!(
+            "{name:<40} {:>10} {:>10} {:>10}",
+            kb(size.raw),
+            kb(size.gzip),
+            kb(size.brotli)
+        );
+    }
+    // What a visitor of each entry point downloads: its page, loader, JS glue, wasm and the styles.
+    for entry in &ENTRIES {
+        let total = sizes
+            .iter()
+            .filter(|size| {
+                let name = size
+                    .path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                name == entry.page
+                    || name.starts_with(&format!("{}-", entry.bin))
+                    || name.ends_with(".css")
+            })
+            .fold((0, 0, 0), |(r, g, b), s| {
+                (r + s.raw, g + s.gzip, b + s.brotli)
+            });
+        println!(
+            "{:<40} {:>10} {:>10} {:>10}",
+            format!("total {} (/{})", entry.bin, entry.page),
+            kb(total.0),
+            kb(total.1),
+            kb(total.2)
+        );
+    }
+    Ok(())
+}
