@@ -39,4 +39,10 @@ if [ "$for_tests" -eq 1 ]; then
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   if [ ${#missing[@]} -gt 0 ]; then say "Installing Debian packages: ${missing[*]}"; apt_install "${missing[@]}"; fi
+  # The SMTP sink of the mail tests: a real SMTP conversation on loopback.
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    say "Installing aiosmtpd (PyPI)"
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6 ||
+      python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd==1.4.6
+  fi
 fi

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use shared::api as json;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -15,6 +15,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::startup::AppState;
 use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord, search_words};
+use crate::{places, preregistrations};
 
 /// Shortest structure search, in letters or digits.
 pub const MIN_QUERY_CHARS: usize = 2;
@@ -26,6 +27,18 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/nomenclatures", get(nomenclatures))
         .route("/v1/structures", get(structures))
+        .route(
+            "/v1/structures/{site_id}/notice",
+            get(preregistrations::notice),
+        )
+        .route("/v1/communes", get(places::communes))
+        .route("/v1/pays", get(places::pays))
+        .route("/v1/pre-registrations", post(preregistrations::submit))
+        .route("/v1/suivi/{token}", get(preregistrations::status))
+        .route(
+            "/v1/email-confirmations/{token}",
+            post(preregistrations::confirm_email),
+        )
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(not_found)
 }
@@ -178,12 +191,21 @@ pub async fn openapi_json() -> impl IntoResponse {
         crate::health::readyz,
         nomenclatures,
         structures,
+        places::communes,
+        places::pays,
+        preregistrations::notice,
+        crate::documents::upload,
+        preregistrations::submit,
+        preregistrations::status,
+        preregistrations::confirm_email,
         openapi_json,
     ),
     components(schemas(json::ErrorEnvelope)),
     tags(
         (name = "nomenclatures", description = "Codes officiels : rôles, métiers, modes d'exercice, civilités"),
         (name = "structures", description = "Établissements (entités juridiques et sites)"),
+        (name = "lieux", description = "Communes et pays de naissance (codes officiels géographiques INSEE)"),
+        (name = "preinscriptions", description = "Pré-enregistrement par le professionnel (CAS 2) : notice, pièce d'identité, demande, suivi"),
         (name = "meta", description = "État du service et description de l'API"),
     )
 )]

@@ -21,7 +21,7 @@ pub struct Config {
     pub database_url: SecretString,
     /// `ENROLE_LISTEN`: address and port the HTTP server binds.
     pub listen: SocketAddr,
-    /// `ENROLE_OUTBOX_DIR`: where outgoing messages are written (used by later features).
+    /// `ENROLE_OUTBOX_DIR`: where outgoing emails are written as `.eml` files when no SMTP relay is set.
     pub outbox_dir: PathBuf,
     /// `ENROLE_PUBLIC_URL`: the address users reach, without a trailing slash.
     pub public_url: String,
@@ -37,7 +37,58 @@ pub struct Config {
     pub http: HttpLimits,
     /// Database pool limits.
     pub database: DatabaseSettings,
+    /// Pre-registration intake: uploads, rate limits, notice.
+    pub intake: IntakeSettings,
+    /// Outgoing mail.
+    pub mail: MailSettings,
 }
+
+/// Default largest identity document: 5 MiB.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
+
+/// Limits of the public pre-registration endpoints.
+#[derive(Debug, Clone)]
+pub struct IntakeSettings {
+    /// `ENROLE_MAX_DOCUMENT_BYTES`: largest identity document accepted by `POST /api/v1/documents`.
+    pub max_document_bytes: usize,
+    /// `ENROLE_RATE_LIMIT_SUBMISSIONS_PER_HOUR`: pre-registrations one client address may send per hour.
+    pub submissions_per_hour: u32,
+    /// `ENROLE_RATE_LIMIT_DOCUMENTS_PER_HOUR`: documents one client address may upload per hour.
+    pub documents_per_hour: u32,
+    /// `ENROLE_NOTICE_OPPOSITION_TEXT`: replaces the notice's paragraph on the right to object.
+    pub notice_opposition_text: Option<String>,
+}
+
+impl Default for IntakeSettings {
+    fn default() -> Self {
+        Self {
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            submissions_per_hour: 120,
+            documents_per_hour: 240,
+            notice_opposition_text: None,
+        }
+    }
+}
+
+/// Outgoing mail settings.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `ENROLE_SMTP_URL`: `smtp://host:port` of a relay reached without TLS (loopback); `None` writes `.eml`
+    /// files under `ENROLE_OUTBOX_DIR` instead.
+    pub smtp: Option<SmtpRelay>,
+    /// `ENROLE_MAIL_FROM`: sender address, `Name <address>` or `address`.
+    pub from: String,
+}
+
+/// An SMTP relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpRelay {
+    pub host: String,
+    pub port: u16,
+}
+
+/// Default sender.
+pub const DEFAULT_MAIL_FROM: &str = "Enrôle <ne-pas-repondre@enrole.localhost>";
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,7 +297,60 @@ impl Config {
             )?),
         };
 
+        let intake_defaults = IntakeSettings::default();
+        let intake = IntakeSettings {
+            max_document_bytes: number(
+                &get,
+                "ENROLE_MAX_DOCUMENT_BYTES",
+                intake_defaults.max_document_bytes as u64,
+                1024,
+            )?
+            .try_into()
+            .map_err(|_| ConfigError::new("ENROLE_MAX_DOCUMENT_BYTES", "valeur trop grande"))?,
+            submissions_per_hour: u32::try_from(number(
+                &get,
+                "ENROLE_RATE_LIMIT_SUBMISSIONS_PER_HOUR",
+                u64::from(intake_defaults.submissions_per_hour),
+                1,
+            )?)
+            .map_err(|_| {
+                ConfigError::new(
+                    "ENROLE_RATE_LIMIT_SUBMISSIONS_PER_HOUR",
+                    "valeur trop grande",
+                )
+            })?,
+            documents_per_hour: u32::try_from(number(
+                &get,
+                "ENROLE_RATE_LIMIT_DOCUMENTS_PER_HOUR",
+                u64::from(intake_defaults.documents_per_hour),
+                1,
+            )?)
+            .map_err(|_| {
+                ConfigError::new("ENROLE_RATE_LIMIT_DOCUMENTS_PER_HOUR", "valeur trop grande")
+            })?,
+            notice_opposition_text: get("ENROLE_NOTICE_OPPOSITION_TEXT"),
+        };
+        let mail = MailSettings {
+            smtp: get("ENROLE_SMTP_URL")
+                .map(|url| parse_smtp_url(&url))
+                .transpose()?,
+            from: match get("ENROLE_MAIL_FROM") {
+                Some(from) => {
+                    from.parse::<lettre::message::Mailbox>().map_err(|_| {
+                        ConfigError::new(
+                            "ENROLE_MAIL_FROM",
+                            "attendu une adresse email, par exemple « Enrôle <rpps@exemple.fr> »",
+                        )
+                    })?;
+                    from
+                }
+                None => DEFAULT_MAIL_FROM.to_owned(),
+            },
+        };
+
         Ok(Self {
+            intake,
+            mail,
             database_url: SecretString::from(database_url),
             listen,
             outbox_dir: get("ENROLE_OUTBOX_DIR")
@@ -294,6 +398,31 @@ fn number(
     }
 }
 
+fn parse_smtp_url(raw: &str) -> Result<SmtpRelay, ConfigError> {
+    let invalid = || {
+        ConfigError::new(
+            "ENROLE_SMTP_URL",
+            "attendu smtp://hôte:port, par exemple smtp://127.0.0.1:25 (relais sans TLS, en boucle locale)",
+        )
+    };
+    let rest = raw.strip_prefix("smtp://").ok_or_else(invalid)?;
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => {
+            (host, port.parse::<u16>().map_err(|_| invalid())?)
+        }
+        _ => (rest, 25),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.contains(['/', '@', '?', ' ']) {
+        return Err(invalid());
+    }
+    Ok(SmtpRelay {
+        host: host.to_owned(),
+        port,
+    })
+}
+
 fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
     let rest = raw
         .strip_prefix("https://")
@@ -339,6 +468,22 @@ mod tests {
         assert_eq!(c.site_dir, PathBuf::from("./dist"));
         assert_eq!(c.http.max_body_bytes, 256 * 1024);
         assert_eq!(c.database_backend(), "sqlite");
+        assert_eq!(c.intake.max_document_bytes, 5 * 1024 * 1024);
+        assert!(c.mail.smtp.is_none());
+    }
+
+    #[test]
+    fn smtp_urls_name_a_host_and_port() {
+        let c = config(&[("ENROLE_SMTP_URL", "smtp://127.0.0.1:2525")]).expect("config");
+        assert_eq!(
+            c.mail.smtp,
+            Some(SmtpRelay {
+                host: "127.0.0.1".to_owned(),
+                port: 2525
+            })
+        );
+        let c = config(&[("ENROLE_SMTP_URL", "smtp://localhost")]).expect("config");
+        assert_eq!(c.mail.smtp.map(|s| s.port), Some(25));
     }
 
     #[test]
@@ -373,6 +518,11 @@ mod tests {
             ("ENROLE_MAX_BODY_BYTES", "0"),
             ("ENROLE_DB_MAX_CONNECTIONS", "-1"),
             ("ENROLE_LOG_FORMAT", "xml"),
+            ("ENROLE_SMTP_URL", "smtps://mail.example.fr"),
+            ("ENROLE_SMTP_URL", "smtp://relay:port"),
+            ("ENROLE_MAIL_FROM", "pas une adresse"),
+            ("ENROLE_MAX_DOCUMENT_BYTES", "12"),
+            ("ENROLE_RATE_LIMIT_SUBMISSIONS_PER_HOUR", "0"),
         ];
         for (variable, value) in cases {
             let err = config(&[(variable, value)]).expect_err(variable);

@@ -41,6 +41,12 @@ pub enum ApiError {
     },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// One client address sent too many requests (429, with `Retry-After`).
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// The same request is still being processed (409, with `Retry-After`).
+    #[error("request in progress")]
+    InProgress { retry_after_secs: u64 },
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("request timed out")]
@@ -77,6 +83,9 @@ impl ApiError {
             StatusCode::NOT_FOUND => Self::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests {
+                retry_after_secs: 60,
+            },
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => Self::Timeout,
             StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
@@ -93,6 +102,8 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::InProgress { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Timeout | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(err) if err.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
@@ -108,6 +119,8 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict { .. } => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::InProgress { .. } => "in_progress",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Timeout => "timeout",
             Self::Unavailable => "unavailable",
@@ -127,6 +140,12 @@ impl ApiError {
             }
             Self::PayloadTooLarge => {
                 "Le corps de la requête dépasse la taille maximale acceptée.".to_owned()
+            }
+            Self::TooManyRequests { .. } => {
+                "Trop de demandes ont été envoyées depuis cette adresse. Réessayez un peu plus tard.".to_owned()
+            }
+            Self::InProgress { .. } => {
+                "Cette demande est encore en cours de traitement. Réessayez dans un instant.".to_owned()
             }
             Self::UnsupportedMediaType => {
                 "Le corps de la requête doit être envoyé en JSON (Content-Type: application/json)."
@@ -169,11 +188,17 @@ impl IntoResponse for ApiError {
             Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
             _ => {}
         }
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after_secs } | Self::InProgress { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        };
         let body = serde_json::to_vec(&self.envelope()).unwrap_or_else(|_| {
             br#"{"error":{"code":"internal","message":"Une erreur interne est survenue."}}"#
                 .to_vec()
         });
-        (
+        let mut response = (
             status,
             [
                 (header::CONTENT_TYPE, "application/json"),
@@ -181,7 +206,13 @@ impl IntoResponse for ApiError {
             ],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)));
+        }
+        response
     }
 }
 

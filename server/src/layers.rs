@@ -80,10 +80,21 @@ pub fn apply(router: Router, config: &Config) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             config.http.request_timeout,
-        ))
-        .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
-        .layer(DefaultBodyLimit::max(config.http.max_body_bytes));
+        ));
     router.layer(stack)
+}
+
+/// Limits the request bodies of every route of `router` (added before this call) to `max_bytes`: larger
+/// requests get `413` (with the envelope under `/api`, see [`apply`]).
+pub fn body_limit<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    max_bytes: usize,
+) -> Router<S> {
+    router.layer(
+        ServiceBuilder::new()
+            .layer(RequestBodyLimitLayer::new(max_bytes))
+            .layer(DefaultBodyLimit::max(max_bytes)),
+    )
 }
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

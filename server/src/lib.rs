@@ -6,15 +6,22 @@
 pub mod api;
 pub mod client_ip;
 pub mod config;
+pub mod documents;
 pub mod error;
 pub mod establishments;
 pub mod health;
 pub mod layers;
+pub mod mail;
+pub mod notice;
+pub mod places;
+pub mod preregistrations;
+pub mod rate_limit;
 pub mod reference;
 pub mod spa;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod tokens;
 
 pub use config::Config;
 pub use error::ApiError;

@@ -817,6 +817,13 @@ impl ReferenceData {
     }
 }
 
+/// The process-wide reference data, parsed on first use and shared by every [`crate::AppState`] of the process
+/// (a debug-build load takes close to a second: tests start many applications).
+pub fn shared() -> &'static ReferenceData {
+    static DATA: std::sync::LazyLock<ReferenceData> = std::sync::LazyLock::new(ReferenceData::load);
+    &DATA
+}
+
 impl fmt::Debug for ReferenceData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReferenceData")

@@ -10,25 +10,54 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::rate_limit::RateLimiter;
 use crate::storage::Storage;
-use crate::{api, health, layers, spa};
+use crate::{api, documents, health, layers, mail, spa};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub storage: Storage,
     pub config: Arc<Config>,
+    pub limits: Arc<Limits>,
+    /// Wakes the mail worker when a transaction queued mail.
+    pub mail_wakeup: Arc<tokio::sync::Notify>,
+}
+
+/// The per-instance rate limits of the public POST endpoints.
+#[derive(Debug)]
+pub struct Limits {
+    pub submissions: RateLimiter,
+    pub documents: RateLimiter,
+}
+
+impl Limits {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            submissions: RateLimiter::per_hour(config.intake.submissions_per_hour),
+            documents: RateLimiter::per_hour(config.intake.documents_per_hour),
+        }
+    }
 }
 
 /// The whole HTTP application: probes, `/api`, the SPA, and the middleware stack.
 pub fn router(state: AppState) -> Router {
     let config = Arc::clone(&state.config);
-    let routes = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .nest("/api", api::router())
-        .fallback(spa::serve)
-        .with_state(state);
+    // The identity-document upload has its own, larger body limit; every other route the general one.
+    let uploads = layers::body_limit(
+        Router::new().route("/api/v1/documents", axum::routing::post(documents::upload)),
+        config.intake.max_document_bytes,
+    );
+    let routes = layers::body_limit(
+        Router::new()
+            .route("/healthz", get(health::healthz))
+            .route("/readyz", get(health::readyz))
+            .nest("/api", api::router())
+            .fallback(spa::serve),
+        config.http.max_body_bytes,
+    )
+    .merge(uploads)
+    .with_state(state);
     layers::apply(routes, &config)
 }
 
@@ -57,7 +86,9 @@ impl Application {
             local_addr,
             state: AppState {
                 storage,
+                limits: Arc::new(Limits::from_config(&config)),
                 config: Arc::new(config),
+                mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             },
         })
     }
@@ -93,6 +124,12 @@ impl Application {
         } = self;
         let grace = state.config.http.shutdown_timeout;
         let storage = state.storage.clone();
+        let worker = tokio::spawn(mail::run_worker(
+            storage.clone(),
+            mail::Mailer::from_config(&state.config),
+            state.config.mail.clone(),
+            Arc::clone(&state.mail_wakeup),
+        ));
         let app = router(state);
         tracing::info!(%local_addr, "serving");
 
@@ -120,6 +157,7 @@ impl Application {
                 Ok(())
             }
         };
+        worker.abort();
         storage.close().await;
         tracing::info!("stopped");
         result

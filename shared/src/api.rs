@@ -210,6 +210,151 @@ pub struct EntiteJuridique {
     pub sites: Vec<Site>,
 }
 
+/// A birth commune that could not be found in the list (an old name): typed as free text with its département.
+/// The request is then flagged for the gestionnaire.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct CommuneLibreInput {
+    pub nom: String,
+    /// Département code: `01`…`95`, `2A`, `2B`, `971`…`976`.
+    pub departement: String,
+}
+
+/// `POST /api/v1/pre-registrations`: the form's input plus the chosen site and the uploaded identity document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PreRegistrationRequest {
+    #[serde(flatten)]
+    pub input: PreRegistrationInput,
+    /// Id of the site chosen in `GET /api/v1/structures`.
+    pub site_id: Option<i64>,
+    /// Id answered by `POST /api/v1/documents`.
+    pub document_id: String,
+    /// Instead of `lieu_naissance.commune_cog`, when the commune cannot be found in the list.
+    pub commune_libre: Option<CommuneLibreInput>,
+}
+
+/// `201` answer of `POST /api/v1/pre-registrations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreRegistrationCreated {
+    /// Reference to quote, e.g. `ENR-7KQ2-M9XD`.
+    pub reference: String,
+    /// Private status page, e.g. `/suivi/3f…` (relative to the site).
+    pub status_url: String,
+}
+
+/// `201` answer of `POST /api/v1/documents`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DocumentUploaded {
+    /// Random identifier to send as `document_id`.
+    pub id: String,
+    /// `application/pdf`, `image/jpeg` or `image/png`, as detected from the content.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// One section of the information notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoticeSection {
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+}
+
+/// The RGPD information notice (art. 13) of a site as registration authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notice {
+    pub title: String,
+    /// To send back as `notice_version` once read.
+    pub version: String,
+    pub sections: Vec<NoticeSection>,
+}
+
+/// Where a pre-registration stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PreRegistrationStatusCode {
+    Recue,
+    EnCours,
+    ACompleter,
+    Validee,
+    Refusee,
+}
+
+impl PreRegistrationStatusCode {
+    pub const ALL: [Self; 5] = [
+        Self::Recue,
+        Self::EnCours,
+        Self::ACompleter,
+        Self::Validee,
+        Self::Refusee,
+    ];
+
+    /// The stored and wire code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Recue => "recue",
+            Self::EnCours => "en_cours",
+            Self::ACompleter => "a_completer",
+            Self::Validee => "validee",
+            Self::Refusee => "refusee",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// French label for the person.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Recue => "Reçue",
+            Self::EnCours => "En cours d'instruction",
+            Self::ACompleter => "À compléter",
+            Self::Validee => "Validée",
+            Self::Refusee => "Refusée",
+        }
+    }
+}
+
+/// `GET /api/v1/suivi/{token}`: what the person needs to know, nothing more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreRegistrationStatus {
+    pub reference: String,
+    pub status: PreRegistrationStatusCode,
+    pub status_label: String,
+    /// Name of the site the request was sent to.
+    pub site_nom: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// RFC 3339 UTC, last change of status.
+    pub updated_at: String,
+    /// `a_completer`: what to fix.
+    pub a_completer: Option<String>,
+    /// `refusee`: why.
+    pub motif_refus: Option<String>,
+    /// `validee`: the RPPS number.
+    pub rpps: Option<String>,
+    pub email_confirmed: bool,
+}
+
+/// `POST /api/v1/email-confirmations/{token}` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailConfirmation {
+    pub reference: String,
+    /// RFC 3339 UTC: when the address was first confirmed.
+    pub confirmed_at: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

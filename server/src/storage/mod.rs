@@ -4,6 +4,7 @@
 //! Callers hand over already validated values (see [`crate::establishments`]); the database constraints are the
 //! last line of defence and their names map back to fields ([`Constraint`]).
 
+mod intake;
 mod postgres;
 mod sqlite;
 
@@ -14,6 +15,7 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use crate::config::DatabaseSettings;
+pub use intake::*;
 pub use postgres::PgStorage;
 pub use sqlite::SqliteStorage;
 
@@ -96,6 +98,11 @@ impl Actor {
     /// The operator at the command line.
     pub fn cli() -> Self {
         Self("cli".to_owned())
+    }
+
+    /// Someone on the public pages, known only by their client address.
+    pub fn public(client: std::net::IpAddr) -> Self {
+        Self(format!("public:{client}"))
     }
 
     /// The server itself (seed data, scheduled jobs).

@@ -47,6 +47,10 @@ impl PgStorage {
         Ok(Self { pool })
     }
 
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub(super) async fn migrate(&self) -> Result<(), StorageError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())

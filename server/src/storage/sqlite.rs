@@ -58,6 +58,10 @@ impl SqliteStorage {
         Ok(Self { pool })
     }
 
+    pub(super) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     pub(super) async fn migrate(&self) -> Result<(), StorageError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())

@@ -18,6 +18,10 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/nomenclatures",
         "/api/v1/structures",
         "/api/v1/openapi.json",
+        "/api/v1/communes",
+        "/api/v1/pays",
+        "/api/v1/structures/{site_id}/notice",
+        "/api/v1/suivi/{token}",
     ] {
         assert!(paths.contains_key(path), "missing {path}");
         assert!(paths[path]["get"].is_object(), "{path} has no GET");
@@ -31,10 +35,46 @@ async fn the_openapi_document_describes_every_route() {
             .any(|p| p["name"] == "q" && p["in"] == "query")
     );
 
+    for path in [
+        "/api/v1/documents",
+        "/api/v1/pre-registrations",
+        "/api/v1/email-confirmations/{token}",
+    ] {
+        assert!(paths[path]["post"].is_object(), "{path} has no POST");
+    }
+    let submit = &paths["/api/v1/pre-registrations"]["post"];
+    assert!(
+        submit["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+    );
+    for status in ["201", "409", "413", "422", "429"] {
+        let responses = if status == "413" {
+            &paths["/api/v1/documents"]["post"]["responses"]
+        } else {
+            &submit["responses"]
+        };
+        assert!(responses[status].is_object(), "missing {status}");
+    }
+
     let schemas = document["components"]["schemas"]
         .as_object()
         .expect("schemas");
-    for schema in ["ErrorEnvelope", "Nomenclatures", "StructureSearch", "Site"] {
+    for schema in [
+        "ErrorEnvelope",
+        "Nomenclatures",
+        "StructureSearch",
+        "Site",
+        "PreRegistrationRequest",
+        "PreRegistrationCreated",
+        "DocumentUploaded",
+        "Notice",
+        "PreRegistrationStatus",
+        "CommuneSearch",
+        "PaysSearch",
+    ] {
         assert!(schemas.contains_key(schema), "missing schema {schema}");
     }
 }

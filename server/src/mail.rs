@@ -1,0 +1,295 @@
+//! Outgoing mail: a database outbox written in the same transaction as what the mail is about, and a background
+//! worker that sends it, so that a crash loses nothing and no request waits for a mail server.
+//!
+//! The worker claims due rows one at a time with a lease (safe with several server instances), sends them through
+//! SMTP when `ENROLE_SMTP_URL` is set (plain SMTP, no TLS: meant for a relay on the loopback or a private
+//! network), and otherwise writes RFC 5322 `.eml` files under `ENROLE_OUTBOX_DIR`. A failed attempt is retried
+//! with exponential backoff (30 s, 1 min, 2 min… at most 6 h between attempts), [`MAX_ATTEMPTS`] times. Logs name
+//! outbox ids only: never an address, a subject or a body.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::Notify;
+
+use crate::config::{Config, MailSettings};
+use crate::storage::{NewEmail, OutboxEmail, Storage, StorageError, now};
+
+/// Attempts before an email is given up (its row keeps `last_error`).
+pub const MAX_ATTEMPTS: i64 = 12;
+/// How long a claimed row is reserved for the instance sending it.
+pub const LEASE: Duration = Duration::from_secs(300);
+/// How often the worker looks for due rows when nobody wakes it.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(5);
+const FIRST_RETRY_SECS: u64 = 30;
+const LONGEST_RETRY_SECS: u64 = 6 * 3600;
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(PathBuf),
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Smtp(_) => f.write_str("Mailer::Smtp"),
+            Self::Files(dir) => write!(f, "Mailer::Files({})", dir.display()),
+        }
+    }
+}
+
+impl Mailer {
+    /// SMTP when `ENROLE_SMTP_URL` is set, `.eml` files otherwise.
+    pub fn from_config(config: &Config) -> Self {
+        match &config.mail.smtp {
+            Some(relay) => Self::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(relay.host.as_str())
+                    .port(relay.port)
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build(),
+            ),
+            None => Self::Files(config.outbox_dir.clone()),
+        }
+    }
+
+    async fn deliver(&self, message: &Message, id: i64) -> Result<(), String> {
+        match self {
+            Self::Smtp(transport) => transport
+                .send(message.clone())
+                .await
+                .map(|_| ())
+                .map_err(|err| smtp_error(&err)),
+            Self::Files(dir) => write_eml(dir, id, &message.formatted())
+                .await
+                .map_err(|err| format!("écriture du fichier impossible : {}", err.kind())),
+        }
+    }
+}
+
+/// A description of an SMTP failure without what the server echoed back (which may quote the address).
+fn smtp_error(err: &lettre::transport::smtp::Error) -> String {
+    let kind = if err.is_permanent() {
+        "permanent"
+    } else if err.is_transient() {
+        "temporaire"
+    } else if err.is_timeout() {
+        "délai dépassé"
+    } else {
+        "connexion"
+    };
+    match err.status() {
+        Some(code) => format!("erreur SMTP {kind} ({code})"),
+        None => format!("erreur SMTP {kind}"),
+    }
+}
+
+async fn write_eml(dir: &Path, id: i64, content: &[u8]) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(dir).await?;
+    let name = format!("{}-{id:08}.eml", now().unix_timestamp());
+    let partial = dir.join(format!(".{name}.tmp"));
+    tokio::fs::write(&partial, content).await?;
+    // The rename makes the file appear complete or not at all.
+    tokio::fs::rename(&partial, dir.join(name)).await
+}
+
+fn build_message(from: &str, email: &OutboxEmail) -> Result<Message, String> {
+    let from: Mailbox = from
+        .parse()
+        .map_err(|_| "adresse d'expéditeur invalide".to_owned())?;
+    let to: Mailbox = email
+        .recipient
+        .parse()
+        .map_err(|_| "adresse du destinataire invalide".to_owned())?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(email.subject.clone())
+        .message_id(None)
+        .multipart(MultiPart::alternative_plain_html(
+            email.text_body.clone(),
+            email.html_body.clone(),
+        ))
+        .map_err(|_| "message impossible à construire".to_owned())
+}
+
+/// Delay before attempt `attempts + 1`.
+pub fn backoff(attempts: i64) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    Duration::from_secs(
+        FIRST_RETRY_SECS
+            .saturating_mul(1u64 << exponent)
+            .min(LONGEST_RETRY_SECS),
+    )
+}
+
+/// Sends every due email once; answers how many were sent.
+pub async fn run_once(
+    storage: &Storage,
+    mailer: &Mailer,
+    settings: &MailSettings,
+) -> Result<usize, StorageError> {
+    let mut sent = 0;
+    loop {
+        let lease_until = now() + LEASE;
+        let Some(email) = storage.claim_email(lease_until).await? else {
+            return Ok(sent);
+        };
+        let result = match build_message(&settings.from, &email) {
+            Ok(message) => mailer.deliver(&message, email.id).await,
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(()) => {
+                storage.email_sent(email.id).await?;
+                tracing::info!(
+                    outbox_id = email.id,
+                    attempts = email.attempts,
+                    "email sent"
+                );
+                sent += 1;
+            }
+            Err(error) => {
+                let retry_at = (email.attempts < MAX_ATTEMPTS).then(|| {
+                    now()
+                        + time::Duration::seconds(
+                            i64::try_from(backoff(email.attempts).as_secs()).unwrap_or(i64::MAX),
+                        )
+                });
+                tracing::warn!(
+                    outbox_id = email.id,
+                    attempts = email.attempts,
+                    error = %error,
+                    gave_up = retry_at.is_none(),
+                    "email not sent"
+                );
+                storage.email_failed(email.id, &error, retry_at).await?;
+            }
+        }
+    }
+}
+
+/// Sends due emails until the task is dropped: at every [`POLL_INTERVAL`], and at once when `wake` is notified.
+pub async fn run_worker(
+    storage: Storage,
+    mailer: Mailer,
+    settings: MailSettings,
+    wake: Arc<Notify>,
+) {
+    tracing::info!(?mailer, "mail worker started");
+    loop {
+        if let Err(err) = run_once(&storage, &mailer, &settings).await {
+            tracing::warn!(error = ?err, "mail worker: outbox not reachable");
+        }
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(POLL_INTERVAL) => {}
+        }
+    }
+}
+
+/// Escapes text for HTML.
+pub fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// The receipt sent to the professional after a pre-registration.
+pub fn receipt(
+    recipient: &str,
+    public_url: &str,
+    reference: &str,
+    site_nom: &str,
+    status_token: &str,
+    email_token: &str,
+) -> NewEmail {
+    let status_link = format!("{public_url}/suivi/{status_token}");
+    let confirm_link = format!("{public_url}/confirmer-email/{email_token}");
+    let subject = format!("Votre demande d'enregistrement RPPS+ {reference} a bien été reçue");
+    let text_body = format!(
+        "Bonjour,\n\n\
+         Votre demande d'enregistrement au RPPS a bien été reçue par « {site_nom} ».\n\
+         Référence : {reference}\n\n\
+         Et maintenant ?\n\
+         - Un gestionnaire RPPS+ de votre établissement vérifie votre demande, puis la valide ou vous indique \
+         ce qu'il faut compléter.\n\
+         - Une fois la demande validée, vous recevrez votre numéro RPPS par email.\n\n\
+         Confirmez votre adresse email (votre gestionnaire verra qu'elle est confirmée) :\n{confirm_link}\n\n\
+         Suivez votre demande à tout moment grâce à ce lien personnel (ne le transmettez pas) :\n{status_link}\n\n\
+         Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n\n\
+         Enrôle\n"
+    );
+    let (site, reference_html) = (escape_html(site_nom), escape_html(reference));
+    let (status_html, confirm_html) = (escape_html(&status_link), escape_html(&confirm_link));
+    let html_body = format!(
+        "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{subject_html}</title></head>\n\
+         <body style=\"font-family: sans-serif; line-height: 1.5; max-width: 40em\">\n\
+         <p>Bonjour,</p>\n\
+         <p>Votre demande d'enregistrement au RPPS a bien été reçue par « {site} ».</p>\n\
+         <p>Référence : <strong>{reference_html}</strong></p>\n\
+         <h2 style=\"font-size: 1.1em\">Et maintenant ?</h2>\n\
+         <ul><li>Un gestionnaire RPPS+ de votre établissement vérifie votre demande, puis la valide ou vous \
+         indique ce qu'il faut compléter.</li>\n\
+         <li>Une fois la demande validée, vous recevrez votre numéro RPPS par email.</li></ul>\n\
+         <p><a href=\"{confirm_html}\">Confirmer mon adresse email</a></p>\n\
+         <p><a href=\"{status_html}\">Suivre ma demande</a> (lien personnel : ne le transmettez pas)</p>\n\
+         <p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.</p>\n\
+         <p>Enrôle</p>\n</body></html>\n",
+        subject_html = escape_html(&subject),
+    );
+    NewEmail {
+        recipient: recipient.to_owned(),
+        subject,
+        text_body,
+        html_body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_six_hours() {
+        assert_eq!(backoff(1), Duration::from_secs(30));
+        assert_eq!(backoff(2), Duration::from_secs(60));
+        assert_eq!(backoff(5), Duration::from_secs(480));
+        assert_eq!(backoff(40), Duration::from_secs(6 * 3600));
+    }
+
+    #[test]
+    fn the_receipt_has_both_links_and_escapes_html() {
+        let email = receipt(
+            "a@exemple.fr",
+            "https://enrole.example.fr",
+            "ENR-ABCD-EFGH",
+            "EHPAD <Les Tilleuls> & Cie",
+            "tok",
+            "conf",
+        );
+        for body in [&email.text_body, &email.html_body] {
+            assert!(body.contains("https://enrole.example.fr/suivi/tok"));
+            assert!(body.contains("https://enrole.example.fr/confirmer-email/conf"));
+            assert!(body.contains("ENR-ABCD-EFGH"));
+        }
+        assert!(
+            email
+                .html_body
+                .contains("EHPAD &lt;Les Tilleuls&gt; &amp; Cie")
+        );
+    }
+}

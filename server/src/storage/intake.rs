@@ -1,0 +1,565 @@
+//! Storage of the self pre-registration intake: identity documents, requests, idempotency keys, the mail outbox.
+//!
+//! The SQL is the same on both backends (`$n` placeholders, `ON CONFLICT`, `RETURNING`), so each operation is
+//! written once and instantiated per backend by [`with_pool!`] / [`with_tx!`]. Timestamps that are compared are
+//! written in whole seconds ([`now`]): SQLite stores them as RFC 3339 text, which then sorts chronologically.
+
+use serde_json::Value;
+use sqlx::FromRow;
+use sqlx::error::ErrorKind;
+use sqlx::types::Json;
+use time::{Duration, OffsetDateTime};
+
+use super::{Actor, SiteMatch, Storage, StorageError};
+
+/// Runs `$body` with `$pool` bound to the backend's pool.
+macro_rules! with_pool {
+    ($storage:expr, $pool:ident => $body:expr) => {
+        match $storage {
+            Storage::Sqlite(s) => {
+                let $pool = s.pool();
+                $body
+            }
+            Storage::Postgres(s) => {
+                let $pool = s.pool();
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$tx` a new transaction (SQLite: `BEGIN IMMEDIATE`, which takes the write lock at once).
+macro_rules! with_tx {
+    ($storage:expr, $tx:ident => $body:expr) => {
+        match $storage {
+            Storage::Sqlite(s) => {
+                let mut $tx = s.pool().begin_with("BEGIN IMMEDIATE").await?;
+                $body
+            }
+            Storage::Postgres(s) => {
+                let mut $tx = s.pool().begin().await?;
+                $body
+            }
+        }
+    };
+}
+
+/// Idempotency keys are forgotten after this.
+pub const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
+/// A key still `running` after this is considered abandoned (the instance died) and may be taken over.
+pub const IDEMPOTENCY_STALE_AFTER: Duration = Duration::minutes(2);
+
+/// The current time in whole seconds.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+/// An identity document to store (already checked).
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub id: String,
+    pub content_type: &'static str,
+    pub sha256: String,
+    pub content: Vec<u8>,
+}
+
+/// Whether a stored document may be attached to a new request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentState {
+    Missing,
+    Free,
+    Referenced,
+}
+
+/// What the first look at an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// The key is new (or abandoned): this request owns it.
+    Started,
+    /// The key's request completed: answer this.
+    Replay { status: u16, body: String },
+    /// The key was used with another body.
+    Mismatch,
+    /// The key's first request is still running.
+    InProgress,
+}
+
+#[derive(Debug, FromRow)]
+struct IdempotencyRow {
+    body_hash: String,
+    state: String,
+    response_status: Option<i64>,
+    response_body: Option<String>,
+    updated_at: OffsetDateTime,
+}
+
+/// A validated pre-registration, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewPreRegistration {
+    pub reference: String,
+    pub site_id: i64,
+    pub civilite: String,
+    pub nom_naissance: String,
+    pub prenoms: Vec<String>,
+    pub date_naissance: String,
+    pub lieu_commune_cog: Option<String>,
+    pub lieu_pays_cog: Option<String>,
+    pub lieu_ville_etrangere: Option<String>,
+    pub lieu_commune_libre: Option<String>,
+    pub lieu_departement_libre: Option<String>,
+    pub email: String,
+    pub mobile: String,
+    pub finess: String,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    pub metier: String,
+    pub role: String,
+    pub mode_exercice: String,
+    pub date_prise_fonction: String,
+    pub rpps_existant: Option<String>,
+    pub notice_version: String,
+    pub document_id: String,
+    pub user_agent: Option<String>,
+    pub status_token_hash: String,
+    pub email_token_hash: String,
+}
+
+/// An email to queue.
+#[derive(Debug, Clone)]
+pub struct NewEmail {
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+}
+
+/// Everything written by one submission, in one transaction.
+#[derive(Debug, Clone)]
+pub struct Submission<'a> {
+    pub request: &'a NewPreRegistration,
+    pub idempotency_key: &'a str,
+    pub response_status: u16,
+    pub response_body: &'a str,
+    pub actor: &'a Actor,
+    pub audit_details: Value,
+    pub emails: &'a [NewEmail],
+}
+
+/// What the status page shows.
+#[derive(Debug, Clone, FromRow)]
+pub struct StatusRecord {
+    pub reference: String,
+    pub status: String,
+    pub status_detail: Option<String>,
+    pub rpps: Option<String>,
+    pub site_nom: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub email_confirmed_at: Option<OffsetDateTime>,
+}
+
+/// A claimed outbox email.
+#[derive(Debug, Clone, FromRow)]
+pub struct OutboxEmail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub created_at: OffsetDateTime,
+    pub attempts: i64,
+}
+
+/// One outbox row as an operator (or a test) sees it.
+#[derive(Debug, Clone, FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<OffsetDateTime>,
+    pub sent_at: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+}
+
+fn is_kind(err: &sqlx::Error, kind: ErrorKind) -> bool {
+    err.as_database_error().is_some_and(|db| db.kind() == kind)
+}
+
+const STATUS_SELECT: &str = "SELECT p.reference, p.status, p.status_detail, p.rpps, s.nom AS site_nom, \
+     p.created_at, p.updated_at, p.email_confirmed_at \
+     FROM pre_registrations p JOIN sites s ON s.id = p.site_id";
+
+impl Storage {
+    /// A site by id, with its entité juridique's name.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn find_site(&self, id: i64) -> Result<Option<SiteMatch>, StorageError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, SiteMatch>(
+            "SELECT s.id, s.establishment_id, s.nom, s.finess, s.siret, s.commune, s.demo, \
+             e.nom AS establishment_nom \
+             FROM sites s JOIN establishments e ON e.id = s.establishment_id WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    /// Stores an identity document.
+    #[tracing::instrument(skip_all, fields(size = new.content.len()), err)]
+    pub async fn insert_document(&self, new: &NewDocument) -> Result<(), StorageError> {
+        let size = i64::try_from(new.content.len()).unwrap_or(i64::MAX);
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO documents (id, content_type, size_bytes, sha256, content, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&new.id)
+            .bind(new.content_type)
+            .bind(size)
+            .bind(&new.sha256)
+            .bind(&new.content)
+            .bind(now())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Whether the document exists and is already attached to a request.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn document_state(&self, id: &str) -> Result<DocumentState, StorageError> {
+        let found: Option<(String, i64)> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT d.id, (SELECT COUNT(*) FROM pre_registrations p WHERE p.document_id = d.id) \
+             FROM documents d WHERE d.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+        Ok(match found {
+            None => DocumentState::Missing,
+            Some((_, 0)) => DocumentState::Free,
+            Some(_) => DocumentState::Referenced,
+        })
+    }
+
+    /// Looks at an idempotency key and takes it when it is new (or abandoned). Expired keys are purged first.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn idempotency_begin(
+        &self,
+        key: &str,
+        body_hash: &str,
+    ) -> Result<IdempotencyBegin, StorageError> {
+        let now = now();
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(now - IDEMPOTENCY_TTL)
+                .execute(pool)
+                .await?;
+            // A row deleted between the insert and the select (its request failed) means: try again.
+            for _ in 0..3 {
+                let inserted = sqlx::query(
+                    "INSERT INTO idempotency_keys (key, body_hash, state, created_at, updated_at) \
+                     VALUES ($1, $2, 'running', $3, $3) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(body_hash)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    return Ok(IdempotencyBegin::Started);
+                }
+                let row: Option<IdempotencyRow> = sqlx::query_as(
+                    "SELECT body_hash, state, response_status, response_body, updated_at \
+                     FROM idempotency_keys WHERE key = $1",
+                )
+                .bind(key)
+                .fetch_optional(pool)
+                .await?;
+                let Some(row) = row else { continue };
+                if row.body_hash != body_hash {
+                    return Ok(IdempotencyBegin::Mismatch);
+                }
+                if row.state == "done" {
+                    return Ok(IdempotencyBegin::Replay {
+                        status: row
+                            .response_status
+                            .and_then(|s| u16::try_from(s).ok())
+                            .unwrap_or(200),
+                        body: row.response_body.unwrap_or_default(),
+                    });
+                }
+                if row.updated_at < now - IDEMPOTENCY_STALE_AFTER {
+                    let taken = sqlx::query(
+                        "UPDATE idempotency_keys SET updated_at = $2 \
+                         WHERE key = $1 AND state = 'running' AND updated_at < $3",
+                    )
+                    .bind(key)
+                    .bind(now)
+                    .bind(now - IDEMPOTENCY_STALE_AFTER)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+                    if taken == 1 {
+                        return Ok(IdempotencyBegin::Started);
+                    }
+                }
+                return Ok(IdempotencyBegin::InProgress);
+            }
+            Ok(IdempotencyBegin::InProgress)
+        })
+    }
+
+    /// Gives a key back after its request failed, so that a retry with the same key is processed anew.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn idempotency_release(&self, key: &str) -> Result<(), StorageError> {
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND state = 'running'")
+                .bind(key)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Stores a pre-registration, completes its idempotency key with the response, writes the audit entry and
+    /// queues the emails, all in one transaction. A unique violation (the document was attached meanwhile, or a
+    /// reference collision) is [`StorageError::Conflict`].
+    #[tracing::instrument(skip_all, fields(site_id = submission.request.site_id), err(level = "debug"))]
+    pub async fn create_pre_registration(
+        &self,
+        submission: &Submission<'_>,
+    ) -> Result<i64, StorageError> {
+        let r = submission.request;
+        let now = now();
+        let prenoms = serde_json::to_string(&r.prenoms).unwrap_or_else(|_| "[]".to_owned());
+        let commune_libre = r.lieu_commune_libre.is_some();
+        with_tx!(self, tx => {
+            let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
+                "INSERT INTO pre_registrations (reference, site_id, status, etat_civil_certifie, civilite, \
+                 nom_naissance, prenoms, date_naissance, lieu_commune_cog, lieu_pays_cog, lieu_ville_etrangere, \
+                 lieu_commune_libre, lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
+                 nom_exercice, prenom_exercice, metier, role, mode_exercice, date_prise_fonction, rpps_existant, \
+                 notice_version, document_id, user_agent, status_token_hash, email_token_hash, created_at, \
+                 updated_at) \
+                 VALUES ($1, $2, 'recue', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29) RETURNING id",
+            )
+            .bind(&r.reference)
+            .bind(r.site_id)
+            .bind(false)
+            .bind(&r.civilite)
+            .bind(&r.nom_naissance)
+            .bind(&prenoms)
+            .bind(&r.date_naissance)
+            .bind(&r.lieu_commune_cog)
+            .bind(&r.lieu_pays_cog)
+            .bind(&r.lieu_ville_etrangere)
+            .bind(&r.lieu_commune_libre)
+            .bind(&r.lieu_departement_libre)
+            .bind(commune_libre)
+            .bind(&r.email)
+            .bind(&r.mobile)
+            .bind(&r.finess)
+            .bind(&r.nom_exercice)
+            .bind(&r.prenom_exercice)
+            .bind(&r.metier)
+            .bind(&r.role)
+            .bind(&r.mode_exercice)
+            .bind(&r.date_prise_fonction)
+            .bind(&r.rpps_existant)
+            .bind(&r.notice_version)
+            .bind(&r.document_id)
+            .bind(&r.user_agent)
+            .bind(&r.status_token_hash)
+            .bind(&r.email_token_hash)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await;
+            let id = match inserted {
+                Ok((id,)) => id,
+                Err(err) if is_kind(&err, ErrorKind::UniqueViolation) => {
+                    return Err(StorageError::Conflict(None));
+                }
+                Err(err) => return Err(err.into()),
+            };
+            sqlx::query(
+                "UPDATE idempotency_keys SET state = 'done', response_status = $2, response_body = $3, \
+                 updated_at = $4 WHERE key = $1",
+            )
+            .bind(submission.idempotency_key)
+            .bind(i64::from(submission.response_status))
+            .bind(submission.response_body)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(now)
+            .bind(submission.actor.as_str())
+            .bind("pre_registration.create")
+            .bind(format!("pre_registration:{id}"))
+            .bind(Json(&submission.audit_details))
+            .execute(&mut *tx)
+            .await?;
+            for email in submission.emails {
+                sqlx::query(
+                    "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, attempts, \
+                     next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)",
+                )
+                .bind(&email.recipient)
+                .bind(&email.subject)
+                .bind(&email.text_body)
+                .bind(&email.html_body)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// The request whose status token hashes to `hash`.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn status_by_token_hash(
+        &self,
+        hash: &str,
+    ) -> Result<Option<StatusRecord>, StorageError> {
+        let sql = format!("{STATUS_SELECT} WHERE p.status_token_hash = $1");
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, StatusRecord>(sqlx::AssertSqlSafe(sql))
+            .bind(hash)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Marks the email of the request whose confirmation token hashes to `hash` as confirmed (the first time
+    /// only); answers its reference and the confirmation time, `None` for an unknown token.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn confirm_email(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(String, OffsetDateTime)>, StorageError> {
+        let now = now();
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE pre_registrations SET email_confirmed_at = $2 \
+                 WHERE email_token_hash = $1 AND email_confirmed_at IS NULL",
+            )
+            .bind(hash)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            let found: Option<(String, Option<OffsetDateTime>)> = sqlx::query_as(
+                "SELECT reference, email_confirmed_at FROM pre_registrations WHERE email_token_hash = $1",
+            )
+            .bind(hash)
+            .fetch_optional(pool)
+            .await?;
+            Ok(found.map(|(reference, at)| (reference, at.unwrap_or(now))))
+        })
+    }
+
+    /// Changes a request's status (the gestionnaire's decision; used by tests until the gestionnaire pages exist).
+    #[tracing::instrument(skip_all, err)]
+    pub async fn set_pre_registration_status(
+        &self,
+        reference: &str,
+        status: &str,
+        detail: Option<&str>,
+        rpps: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        with_pool!(self, pool => Ok(sqlx::query(
+            "UPDATE pre_registrations SET status = $2, status_detail = $3, rpps = $4, updated_at = $5 \
+             WHERE reference = $1",
+        )
+        .bind(reference)
+        .bind(status)
+        .bind(detail)
+        .bind(rpps)
+        .bind(now())
+        .execute(pool)
+        .await?
+        .rows_affected()
+            == 1))
+    }
+
+    /// Number of stored pre-registrations.
+    pub async fn count_pre_registrations(&self) -> Result<i64, StorageError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM pre_registrations")
+            .fetch_one(pool)
+            .await?
+            .0))
+    }
+
+    /// Every outbox row, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxRow>, StorageError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, OutboxRow>(
+            "SELECT id, recipient, subject, text_body, attempts, next_attempt_at, sent_at, last_error \
+             FROM mail_outbox ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// Claims one due email until `lease_until` (several instances never claim the same row: the update re-checks
+    /// the claim condition on the row it changes) and counts the attempt.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn claim_email(
+        &self,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<OutboxEmail>, StorageError> {
+        let now = now();
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, OutboxEmail>(
+            "UPDATE mail_outbox SET claimed_until = $2, attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                 AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY next_attempt_at, id LIMIT 1) \
+             AND sent_at IS NULL AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) \
+             RETURNING id, recipient, subject, text_body, html_body, created_at, attempts",
+        )
+        .bind(now)
+        .bind(lease_until)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    /// Records a successful send.
+    pub async fn email_sent(&self, id: i64) -> Result<(), StorageError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE mail_outbox SET sent_at = $2, next_attempt_at = NULL, claimed_until = NULL, \
+                 last_error = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Records a failed attempt; `retry_at` `None` gives up.
+    pub async fn email_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<(), StorageError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE mail_outbox SET last_error = $2, next_attempt_at = $3, claimed_until = NULL \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(retry_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+}

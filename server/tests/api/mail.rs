@@ -1,0 +1,261 @@
+//! The outbox worker: `.eml` files by default, a real SMTP conversation with aiosmtpd, retries.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TempDir, TestApp, TestOptions, json_body};
+use crate::intake::{key, site, valid_request};
+
+/// The aiosmtpd version the setup script installs (`pip install aiosmtpd==1.4.6`).
+pub const AIOSMTPD_PIN: &str = "1.4.6";
+
+fn python() -> String {
+    std::env::var("ENROLE_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "python3".to_owned())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+async fn submit_one(app: &TestApp) -> Value {
+    let (site_id, finess) = site(app).await;
+    let document = app.document_id().await;
+    json_body(
+        app.submit(Some(&key()), &valid_request(site_id, &finess, &document))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+/// Files of `dir` (non-recursive) once at least one exists, within 20 s.
+async fn wait_for_files(dir: &Path, extension: Option<&str>) -> Vec<PathBuf> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file())
+                    .filter(|p| extension.is_none_or(|ext| p.extension().is_some_and(|e| e == ext)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !files.is_empty() {
+            return files;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no message arrived in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The decoded parts of an RFC 5322 message, read by Python's `email` package: `{content_type: text}` plus
+/// `"subject"`.
+fn decoded_parts(path: &Path) -> Value {
+    let script = "import email, email.policy, json, sys\n\
+                  m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n\
+                  out = {'subject': str(m['subject']), 'to': str(m['to'])}\n\
+                  for part in m.walk():\n\
+                  \x20   if not part.is_multipart():\n\
+                  \x20       out[part.get_content_type()] = part.get_content()\n\
+                  print(json.dumps(out))\n";
+    let output = std::process::Command::new(python())
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {} to decode the message: {err}", python()));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("decoded message")
+}
+
+fn assert_receipt(parts: &Value, token: &str) {
+    let link = format!("https://enrole.example.fr/suivi/{token}");
+    let subject = parts["subject"].as_str().unwrap();
+    assert!(subject.contains("a bien été reçue"), "{subject}");
+    assert_eq!(parts["to"], "awa.ndiaye@exemple.fr");
+    let text = parts["text/plain"].as_str().expect("a plain-text part");
+    let html = parts["text/html"].as_str().expect("an HTML part");
+    for body in [text, html] {
+        assert!(body.contains(&link), "status link missing in {body}");
+        assert!(body.contains("https://enrole.example.fr/confirmer-email/"));
+    }
+    assert!(text.contains("Et maintenant ?"));
+    assert!(html.contains("<a href=\""));
+}
+
+#[tokio::test]
+async fn without_smtp_the_receipt_is_written_as_an_eml_file() {
+    let outbox = TempDir::new();
+    let app = TestApp::spawn_with(TestOptions {
+        env: vec![
+            ("ENROLE_OUTBOX_DIR", outbox.path().display().to_string()),
+            ("ENROLE_PUBLIC_URL", "https://enrole.example.fr".to_owned()),
+        ],
+        ..TestOptions::default()
+    })
+    .await;
+    let created = submit_one(&app).await;
+    let token = created["status_url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/suivi/");
+    let files = wait_for_files(outbox.path(), Some("eml")).await;
+    assert_eq!(files.len(), 1);
+    assert_receipt(&decoded_parts(&files[0]), token);
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(raw.contains("multipart/alternative"));
+    assert!(raw.contains("Message-ID:") || raw.contains("Message-Id:"));
+    let rows = wait_until_sent(&app).await;
+    assert_eq!(rows[0].attempts, 1);
+}
+
+async fn wait_until_sent(app: &TestApp) -> Vec<enrole_server::storage::OutboxRow> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = app.storage.outbox().await.unwrap();
+        if rows.iter().all(|r| r.sent_at.is_some()) {
+            return rows;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "outbox not marked sent: {rows:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// aiosmtpd writing to a maildir, killed when dropped.
+struct SmtpSink {
+    child: tokio::process::Child,
+    port: u16,
+    maildir: TempDir,
+}
+
+impl SmtpSink {
+    async fn start() -> Self {
+        let maildir = TempDir::new();
+        let port = free_port();
+        let mut child = tokio::process::Command::new(python())
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("maildir"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| {
+                panic!(
+                    "the SMTP test needs Python 3 with aiosmtpd=={AIOSMTPD_PIN} (pip install aiosmtpd=={AIOSMTPD_PIN}); \
+                     cannot start {}: {err}",
+                    python()
+                )
+            });
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = child.try_wait().expect("aiosmtpd status") {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    use tokio::io::AsyncReadExt;
+                    let _ = pipe.read_to_string(&mut stderr).await;
+                }
+                panic!(
+                    "aiosmtpd exited ({status}): the SMTP test needs `pip install aiosmtpd=={AIOSMTPD_PIN}` for {}.\n{stderr}",
+                    python()
+                );
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not listen on port {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Self {
+            child,
+            port,
+            maildir,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_receipt_goes_through_a_real_smtp_conversation() {
+    let mut sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(TestOptions {
+        env: vec![
+            ("ENROLE_SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port)),
+            ("ENROLE_PUBLIC_URL", "https://enrole.example.fr".to_owned()),
+            (
+                "ENROLE_MAIL_FROM",
+                "Enrôle <rpps@enrole.example.fr>".to_owned(),
+            ),
+        ],
+        ..TestOptions::default()
+    })
+    .await;
+    let created = submit_one(&app).await;
+    let token = created["status_url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/suivi/");
+    let files = wait_for_files(&sink.maildir.path().join("maildir/new"), None).await;
+    assert_eq!(files.len(), 1);
+    let parts = decoded_parts(&files[0]);
+    assert_receipt(&parts, token);
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(raw.contains("rpps@enrole.example.fr"));
+    wait_until_sent(&app).await;
+    let _ = sink.child.kill().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_relay_is_retried_later_without_losing_the_email() {
+    let app = TestApp::spawn_with(TestOptions {
+        env: vec![(
+            "ENROLE_SMTP_URL",
+            format!("smtp://127.0.0.1:{}", free_port()),
+        )],
+        ..TestOptions::default()
+    })
+    .await;
+    submit_one(&app).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let row = loop {
+        let rows = app.storage.outbox().await.unwrap();
+        if rows[0].last_error.is_some() {
+            break rows[0].clone();
+        }
+        assert!(Instant::now() < deadline, "no attempt recorded: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(row.attempts, 1);
+    assert!(row.sent_at.is_none());
+    let next = row.next_attempt_at.expect("a retry is scheduled");
+    assert!(next > time::OffsetDateTime::now_utc() + time::Duration::seconds(20));
+    let error = row.last_error.unwrap();
+    assert!(!error.contains("awa"), "no address in the error: {error}");
+}
