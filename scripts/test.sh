@@ -2,7 +2,7 @@
 # Runs every test: formatting and lints, unit and property tests, the API integration tests on SQLite and on
 # PostgreSQL, the wasm32 build of `shared`, and the Playwright suite in Chromium against the real server.
 # Starts a throwaway PostgreSQL cluster on a loopback port unless ENROLE_TEST_PG_URL names one, and stops it
-# at the end whatever happened.
+# at the end whatever happened. The mail tests hold a real SMTP conversation with aiosmtpd on loopback.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -10,30 +10,7 @@ started=$SECONDS
 
 "$ROOT/scripts/setup.sh" --tests
 
-PG_DIR=""
-cleanup() {
-  if [ -n "$PG_DIR" ]; then
-    pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$PG_DIR"
-  fi
-}
-trap cleanup EXIT INT TERM
-
-# initdb refuses root: as root the cluster belongs to the postgres user.
-pg_as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-
-start_postgres() {
-  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-  PG_DIR=$(mktemp -d /tmp/enrole-pg.XXXXXX)
-  [ "$(id -u)" -ne 0 ] || chown postgres "$PG_DIR"
-  local port; port=$(free_port)
-  pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
-  # Durability is not under test here: fsync off makes each test database quick to create and drop.
-  pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
-    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    start >/dev/null
-  PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
-}
+trap stop_postgres EXIT INT TERM
 
 timed "Formatting" cargo fmt --all --check
 timed "Lints (native)" cargo clippy --quiet --all-targets -- -D warnings
