@@ -25,7 +25,7 @@ if cargo tree -p shared --target wasm32-unknown-unknown -e normal --prefix none 
   die "shared pulls a server-only or heavy dependency into the WASM build"
 fi
 
-timed "Unit, property and API tests on SQLite" cargo test --quiet
+timed "Unit, property and API tests on SQLite (and the app logic, natively)" cargo test --quiet
 
 if [ -n "${ENROLE_TEST_PG_URL:-}" ]; then
   PG_URL=$ENROLE_TEST_PG_URL
