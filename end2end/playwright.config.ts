@@ -1,5 +1,8 @@
 import { defineConfig } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 // One free port for the whole run: the config is evaluated again in every worker, which inherit this variable.
 process.env.ENROLE_E2E_PORT ??= execFileSync(process.execPath, [
@@ -8,6 +11,10 @@ process.env.ENROLE_E2E_PORT ??= execFileSync(process.execPath, [
 ])
   .toString()
   .trim();
+
+// One temporary directory for the server's database and outbox, created here so that the tests know where the
+// emails land (ENROLE_E2E_DIR/outbox); serve.mjs uses it and removes it when it stops.
+process.env.ENROLE_E2E_DIR ??= mkdtempSync(join(tmpdir(), "enrole-e2e-"));
 
 // ENROLE_E2E_BASE_URL points the tests at a server that is already running (no webServer is started then).
 const external = process.env.ENROLE_E2E_BASE_URL;

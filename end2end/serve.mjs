@@ -1,7 +1,7 @@
 // Starts the real server for the Playwright run: a fresh SQLite database in a temporary directory, the demo data,
 // then `enrole serve` on the port Playwright chose. Removes the directory when Playwright stops it (SIGTERM).
 //
-// Reads ENROLE_BIN (default: $CARGO_TARGET_DIR/debug/enrole, else ../target/debug/enrole), ENROLE_E2E_PORT (set by
+// Reads ENROLE_E2E_DIR (the temporary directory, created by playwright.config.ts), ENROLE_BIN (default: $CARGO_TARGET_DIR/debug/enrole, else ../target/debug/enrole), ENROLE_E2E_PORT (set by
 // playwright.config.ts) and ENROLE_SITE_DIR (default ../dist, the output of `cargo run -p xtask -- build-app`).
 
 import { spawn, spawnSync } from "node:child_process";
@@ -23,7 +23,8 @@ if (!port) fail("ENROLE_E2E_PORT is not set (playwright.config.ts sets it)");
 if (!existsSync(bin)) fail(`no server binary at ${bin}: build it (cargo build -p server --bin enrole) or set ENROLE_BIN`);
 if (!existsSync(join(siteDir, "index.html"))) fail(`no built app in ${siteDir}: run cargo run -p xtask -- build-app`);
 
-const dir = mkdtempSync(join(tmpdir(), "enrole-e2e-"));
+// playwright.config.ts creates the directory (the tests read the emails in its outbox/); a fresh one otherwise.
+const dir = process.env.ENROLE_E2E_DIR || mkdtempSync(join(tmpdir(), "enrole-e2e-"));
 const env = {
   ...process.env,
   ENROLE_DATABASE_URL: `sqlite://${join(dir, "enrole.sqlite")}?mode=rwc`,

@@ -6,8 +6,12 @@
 use std::fmt;
 
 use gloo_net::http::Request;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use shared::api::{ErrorEnvelope, Nomenclatures};
+use shared::api::{
+    DocumentUploaded, EmailConfirmation, ErrorEnvelope, Nomenclatures, Notice,
+    PreRegistrationCreated, PreRegistrationRequest, PreRegistrationStatus,
+};
 
 /// Why a call to the API did not give the expected value.
 #[derive(Clone, Debug)]
@@ -74,9 +78,209 @@ pub async fn nomenclatures() -> Result<Nomenclatures, ApiError> {
     get("/api/v1/nomenclatures").await
 }
 
+/// Percent-encodes a query value (everything but unreserved ASCII).
+pub fn encode_query(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// One site found by `GET /api/v1/structures` (only the members the form uses).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct StructureMatch {
+    pub site: shared::api::Site,
+    pub entite_juridique: EntiteRef,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct EntiteRef {
+    pub nom: String,
+}
+
+#[derive(Deserialize)]
+struct Structures {
+    structures: Vec<StructureMatch>,
+}
+
+/// `GET /api/v1/structures?q=`: sites by name, commune or FINESS.
+pub async fn structures(query: &str) -> Result<Vec<StructureMatch>, ApiError> {
+    get::<Structures>(&format!("/api/v1/structures?q={}", encode_query(query)))
+        .await
+        .map(|s| s.structures)
+}
+
+/// A commune found by `GET /api/v1/communes`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct CommuneHit {
+    pub code: String,
+    pub name: String,
+    pub departement: String,
+    #[serde(default)]
+    pub postcodes: Vec<String>,
+    pub kind: String,
+    pub current_name: Option<String>,
+}
+
+impl CommuneHit {
+    /// "Montréjeau (31) · 31210", with the current name of a former commune.
+    pub fn label(&self) -> String {
+        let mut label = format!("{} ({})", self.name, self.departement);
+        if let Some(postcode) = self.postcodes.first() {
+            label.push_str(&format!(" · {postcode}"));
+        }
+        match (self.kind.as_str(), &self.current_name) {
+            ("ancienne_commune", Some(current)) => {
+                label.push_str(&format!(", aujourd'hui {current}"))
+            }
+            ("ancienne_commune", None) => label.push_str(", ancienne commune"),
+            _ => {}
+        }
+        label
+    }
+}
+
+#[derive(Deserialize)]
+struct Communes {
+    communes: Vec<CommuneHit>,
+}
+
+/// `GET /api/v1/communes?q=`: communes by name or postcode.
+pub async fn communes(query: &str) -> Result<Vec<CommuneHit>, ApiError> {
+    get::<Communes>(&format!("/api/v1/communes?q={}", encode_query(query)))
+        .await
+        .map(|c| c.communes)
+}
+
+/// A country found by `GET /api/v1/pays`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PaysHit {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+struct PaysList {
+    pays: Vec<PaysHit>,
+}
+
+/// `GET /api/v1/pays?q=`: countries, with or without accents.
+pub async fn pays(query: &str) -> Result<Vec<PaysHit>, ApiError> {
+    get::<PaysList>(&format!("/api/v1/pays?q={}", encode_query(query)))
+        .await
+        .map(|p| p.pays)
+}
+
+/// `GET /api/v1/structures/{site_id}/notice`: the information notice of that site.
+pub async fn notice(site_id: i64) -> Result<Notice, ApiError> {
+    get(&format!("/api/v1/structures/{site_id}/notice")).await
+}
+
+/// `GET /api/v1/suivi/{token}`: where a request stands.
+pub async fn status(token: &str) -> Result<PreRegistrationStatus, ApiError> {
+    get(&format!("/api/v1/suivi/{}", encode_query(token))).await
+}
+
+async fn send(request: Request) -> Result<(u16, Option<String>, String), ApiError> {
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    let retry_after = response.headers().get("Retry-After");
+    let body = response.text().await.map_err(|_| ApiError::Network)?;
+    Ok((response.status(), retry_after, body))
+}
+
+/// `POST /api/v1/email-confirmations/{token}`.
+pub async fn confirm_email(token: &str) -> Result<EmailConfirmation, ApiError> {
+    let request = Request::post(&format!(
+        "/api/v1/email-confirmations/{}",
+        encode_query(token)
+    ))
+    .header("Accept", "application/json")
+    .build()
+    .map_err(|_| ApiError::Network)?;
+    let (status, _, body) = send(request).await?;
+    decode(status, &body)
+}
+
+/// `POST /api/v1/documents` with the file's bytes (a `Blob`).
+pub async fn upload_document(blob: &web_sys::Blob) -> Result<DocumentUploaded, ApiError> {
+    let mut builder = Request::post("/api/v1/documents").header("Accept", "application/json");
+    let content_type = blob.type_();
+    if !content_type.is_empty() {
+        builder = builder.header("Content-Type", &content_type);
+    }
+    let request = builder
+        .body(wasm_bindgen::JsValue::from(blob.clone()))
+        .map_err(|_| ApiError::Network)?;
+    let (status, _, body) = send(request).await?;
+    decode(status, &body)
+}
+
+/// The answer to a submission, with the server's `Retry-After` (seconds) when it asks to wait.
+pub struct Submitted {
+    pub result: Result<PreRegistrationCreated, ApiError>,
+    pub retry_after: Option<u32>,
+}
+
+/// `POST /api/v1/pre-registrations` with its idempotency key.
+pub async fn submit(request: &PreRegistrationRequest, idempotency_key: &str) -> Submitted {
+    let failed = |error| Submitted {
+        result: Err(error),
+        retry_after: None,
+    };
+    let Ok(json) = serde_json::to_string(request) else {
+        return failed(ApiError::Decode);
+    };
+    let Ok(request) = Request::post("/api/v1/pre-registrations")
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/json")
+        .header("Idempotency-Key", idempotency_key)
+        .body(json)
+    else {
+        return failed(ApiError::Network);
+    };
+    match send(request).await {
+        Ok((status, retry_after, body)) => Submitted {
+            result: decode(status, &body),
+            retry_after: retry_after.and_then(|s| s.trim().parse().ok()),
+        },
+        Err(error) => failed(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode_query("Saint-Gaudens"), "Saint-Gaudens");
+        assert_eq!(encode_query("é a&b"), "%C3%A9%20a%26b");
+    }
+
+    #[test]
+    fn former_communes_name_the_current_one() {
+        let hit = CommuneHit {
+            code: "31390".into(),
+            name: "Montréjeau".into(),
+            departement: "31".into(),
+            postcodes: vec!["31210".into()],
+            kind: "commune".into(),
+            current_name: None,
+        };
+        assert_eq!(hit.label(), "Montréjeau (31) · 31210");
+        let old = CommuneHit {
+            kind: "ancienne_commune".into(),
+            current_name: Some("Val".into()),
+            postcodes: vec![],
+            ..hit
+        };
+        assert_eq!(old.label(), "Montréjeau (31), aujourd'hui Val");
+    }
 
     #[test]
     fn a_success_is_decoded() {

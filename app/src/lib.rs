@@ -5,9 +5,11 @@
 //! holds what both share: the shell, the typed API client and the plain-Rust logic behind the pages.
 
 pub mod api;
+pub mod browser;
 pub mod components;
 pub mod metiers;
 pub mod pages;
+pub mod preinscription;
 pub mod routes;
 
 use leptos::prelude::*;

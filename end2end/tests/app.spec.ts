@@ -27,7 +27,7 @@ test.describe("public entry point", () => {
     await expect(page).toHaveTitle("Avant de commencer votre pré-inscription · Enrôle");
     const steps = page.getByRole("region", { name: "Les 6 étapes" }).getByRole("listitem");
     await expect(steps).toHaveCount(6);
-    await expect(steps.first()).toContainText("Identité");
+    await expect(steps.first()).toContainText("Établissement");
     await expect(page.getByRole("region", { name: "À avoir sous la main" })).toContainText("pièce d'identité");
     // Focus moves to the content after a client-side navigation, as after a page load.
     await expect(page.getByRole("main")).toBeFocused();

@@ -1,7 +1,13 @@
 //! Entry point of the public pages: home, pré-inscription, rôles et métiers.
 //! It must not name any gestionnaire page, so that none of their code reaches the professional's phone.
 
-use app::pages::{home::Home, not_found::NotFound, preinscription::Preinscription, roles::Roles};
+use app::pages::{
+    home::Home,
+    not_found::NotFound,
+    preinscription::Preinscription,
+    roles::Roles,
+    suivi::{ConfirmerEmail, Suivi},
+};
 use app::{components::Shell, routes::Space};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -20,6 +26,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home/>
                     <Route path=path!("/preinscription") view=Preinscription/>
                     <Route path=path!("/roles") view=Roles/>
+                    <Route path=path!("/suivi/:token") view=Suivi/>
+                    <Route path=path!("/confirmer-email/:token") view=ConfirmerEmail/>
                 </Routes>
             </Shell>
         </Router>

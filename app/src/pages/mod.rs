@@ -6,3 +6,4 @@ pub mod home;
 pub mod not_found;
 pub mod preinscription;
 pub mod roles;
+pub mod suivi;

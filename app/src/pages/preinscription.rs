@@ -1,12 +1,48 @@
-use leptos::prelude::*;
-use leptos_router::components::A;
+//! `/preinscription`: the intro, the six steps of the form, and the confirmation. The rules live in
+//! [`crate::preinscription`]; this module only binds them to the page.
 
+use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+use shared::api::PreRegistrationCreated;
+use shared::error::FieldErrors;
+use shared::nomenclature::{Metier, ModeExercice, Role};
+use wasm_bindgen::JsCast;
+
+use crate::api::{self, ApiError};
+use crate::browser;
+use crate::preinscription::{
+    self as logic, BirthCountry, DocumentChoice, Draft, LAST_STEP, PlaceChoice, SiteChoice,
+    field_id,
+};
 use crate::routes::ROLES;
 
-/// The six steps of the coming pre-registration form, as announced before it starts.
+/// Session-storage keys: the draft, and the answer once sent (so that a reload still shows the confirmation).
+const DRAFT_KEY: &str = "enrole.preinscription";
+const SENT_KEY: &str = "enrole.preinscription.envoyee";
+const HEADING_ID: &str = "titre-etape";
+const SUMMARY_ID: &str = "erreurs";
+/// Search requests wait until typing pauses this long.
+const DEBOUNCE: Duration = Duration::from_millis(250);
+
+/// The six steps, as announced before the form starts.
 pub const STEPS: [(&str, &str); 6] = [
     (
-        "Identité",
+        "Établissement",
+        "la structure où vous exercez, par son nom, sa commune ou son numéro FINESS, et votre numéro RPPS si vous \
+         en avez déjà un.",
+    ),
+    (
+        "Vos données",
+        "qui les reçoit, ce qui est publié et ce qui ne l'est pas.",
+    ),
+    (
+        "État civil",
         "civilité, nom de naissance, tous vos prénoms dans l'ordre, date et lieu de naissance, tels qu'ils figurent \
          sur votre pièce d'identité.",
     ),
@@ -16,39 +52,222 @@ pub const STEPS: [(&str, &str); 6] = [
          votre e-CPS.",
     ),
     (
-        "Établissement",
-        "la structure où vous exercez, par son nom, sa commune ou son numéro FINESS.",
-    ),
-    (
         "Situation d'exercice",
-        "nom et prénom d'exercice, métier, rôle, mode d'exercice (salarié, libéral, bénévole…) et date de prise de \
-         fonction.",
+        "métier, rôle, mode d'exercice (salarié, libéral, bénévole…), date de prise de fonction, nom et prénom \
+         d'exercice.",
     ),
     (
-        "Vos données",
-        "qui les reçoit, ce qui est publié et ce qui ne l'est pas.",
-    ),
-    (
-        "Vérification et envoi",
-        "vous relisez tout, puis vous envoyez la demande à votre gestionnaire.",
+        "Pièce d'identité et envoi",
+        "une photo ou un scan de votre pièce d'identité, puis vous relisez tout et envoyez la demande.",
     ),
 ];
 
-/// `/preinscription`: "avant de commencer", the page in front of the pre-registration form.
+/// The state of the form shared by the steps.
+#[derive(Clone, Copy)]
+struct Form {
+    draft: RwSignal<Draft>,
+    /// The errors of the current step, computed by the shared rules.
+    errors: Memo<FieldErrors>,
+    /// Errors the server answered (422) or the upload met, until the field is changed.
+    server: RwSignal<FieldErrors>,
+    touched: RwSignal<BTreeSet<String>>,
+    /// "Suivant" was pressed: every error of the step shows.
+    show_all: RwSignal<bool>,
+}
+
+impl Form {
+    /// The message shown under the field `key`, if any.
+    fn error(self, key: &str) -> Option<String> {
+        if let Some(message) = self
+            .server
+            .with(|s| s.get(key).and_then(|m| m.first().cloned()))
+        {
+            return Some(message);
+        }
+        let visible = self.show_all.get() || self.touched.with(|t| t.contains(key));
+        if !visible {
+            return None;
+        }
+        self.errors
+            .with(|e| e.get(key).and_then(|m| m.first().cloned()))
+    }
+
+    /// The person left the field: its errors may show.
+    fn touch(self, key: &str) {
+        if !self.touched.with_untracked(|t| t.contains(key)) {
+            self.touched.update(|t| {
+                t.insert(key.to_owned());
+            });
+        }
+    }
+
+    /// The person changed the field: the server's message about it no longer applies.
+    fn changed(self, key: &str) {
+        if self.server.with_untracked(|s| s.contains(key)) {
+            self.server.update(|s| {
+                let mut inner = std::mem::take(s).into_inner();
+                inner.remove(key);
+                *s = inner.into();
+            });
+        }
+    }
+
+    /// Every error to list in the summary: the step's own and the server's for this step.
+    fn visible_errors(self) -> FieldErrors {
+        let step = self.draft.with(|d| d.step);
+        let mut all = FieldErrors::new();
+        for (key, messages) in self.server.get().iter() {
+            if logic::step_of_field(key) == step {
+                for message in messages {
+                    all.add(key, message.clone());
+                }
+            }
+        }
+        if self.show_all.get() {
+            for (key, messages) in self.errors.get().iter() {
+                if !all.contains(key) {
+                    for message in messages {
+                        all.add(key, message.clone());
+                    }
+                }
+            }
+        }
+        all
+    }
+
+    fn go_to(self, step: u8) {
+        self.show_all.set(false);
+        self.touched.set(BTreeSet::new());
+        self.draft.update(|d| {
+            d.step = step;
+            if step == 5 {
+                d.prefill_exercice();
+            }
+        });
+        request_animation(|| browser::focus(HEADING_ID));
+    }
+}
+
+/// Runs `f` once the view has been updated.
+fn request_animation(f: impl FnOnce() + 'static) {
+    set_timeout(f, Duration::from_millis(0));
+}
+
+fn load_draft() -> Draft {
+    browser::load(DRAFT_KEY)
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+fn load_sent() -> Option<PreRegistrationCreated> {
+    browser::load(SENT_KEY).and_then(|json| serde_json::from_str(&json).ok())
+}
+
+/// `/preinscription`.
 #[component]
 pub fn Preinscription() -> impl IntoView {
-    crate::set_title("Avant de commencer votre pré-inscription");
+    let draft = RwSignal::new(load_draft());
+    let sent = RwSignal::new(load_sent());
+    let errors = Memo::new(move |_| draft.with(|d| d.step_errors(d.step, browser::today())));
+    let form = Form {
+        draft,
+        errors,
+        server: RwSignal::new(FieldErrors::new()),
+        touched: RwSignal::new(BTreeSet::new()),
+        show_all: RwSignal::new(false),
+    };
+    provide_context(form);
+
+    // Every change is kept at once: a reload or a crash loses nothing.
+    Effect::new(move |_| {
+        // An empty draft (after sending) is not kept at all.
+        match draft.with(|d| {
+            (*d != Draft::default()).then(|| serde_json::to_string(d).unwrap_or_default())
+        }) {
+            Some(json) => browser::save(DRAFT_KEY, &json),
+            None => browser::remove(DRAFT_KEY),
+        }
+    });
+    Effect::new(move |_| {
+        let title = match (sent.get().is_some(), draft.with(|d| d.step)) {
+            (true, _) => "Demande envoyée".to_owned(),
+            (false, 0) => "Avant de commencer votre pré-inscription".to_owned(),
+            (false, step) => format!(
+                "{} : {} – Pré-inscription",
+                logic::progress(step),
+                logic::step_title(step)
+            ),
+        };
+        crate::set_title(&title);
+    });
+
+    // `?finess=NNNNNNNNN` pre-selects the establishment.
+    let query = use_query_map();
+    if let Some(finess) = query
+        .with_untracked(|q| q.get("finess"))
+        .filter(|f| f.trim().len() == 9)
+    {
+        let finess = finess.trim().to_owned();
+        if draft.with_untracked(|d| d.site.as_ref().is_none_or(|s| s.finess != finess)) {
+            spawn_local(async move {
+                if let Ok(found) = api::structures(&finess).await
+                    && let Some(hit) = found
+                        .into_iter()
+                        .find(|h| h.site.finess.as_deref() == Some(&finess))
+                {
+                    draft.update(|d| {
+                        d.site = Some(site_choice(&hit));
+                        d.site_from_link = true;
+                        d.notice_version.clear();
+                    });
+                }
+            });
+        }
+    }
+
+    // Only a change of step (or the answer) renders another screen; typing does not.
+    let step = Memo::new(move |_| draft.with(|d| d.step));
+    view! {
+        {move || {
+            if let Some(created) = sent.get() {
+                view! { <Confirmation created sent draft/> }.into_any()
+            } else if step.get() == 0 {
+                view! { <Intro form/> }.into_any()
+            } else {
+                view! { <Steps form sent/> }.into_any()
+            }
+        }}
+    }
+}
+
+fn site_choice(hit: &api::StructureMatch) -> SiteChoice {
+    SiteChoice {
+        id: hit.site.id,
+        nom: hit.site.nom.clone(),
+        finess: hit.site.finess.clone().unwrap_or_default(),
+        commune: hit.site.commune.clone(),
+    }
+}
+
+#[component]
+fn Intro(form: Form) -> impl IntoView {
     let steps = STEPS
         .iter()
         .map(|(title, detail)| view! { <li><strong>{*title}</strong>" : "{*detail}</li> })
         .collect_view();
+    let resume = form.draft.with_untracked(|d| {
+        d.has_rpps.is_some() || !d.nom_naissance.is_empty() || !d.email.is_empty()
+    });
     view! {
         <div class="hero">
-            <h1>"Avant de commencer votre pré-inscription"</h1>
+            <h1 id=HEADING_ID tabindex="-1">"Avant de commencer votre pré-inscription"</h1>
             <p class="lead">
                 "La pré-inscription prépare votre enregistrement au RPPS+. Votre établissement, autorité \
                  d'enregistrement, la vérifie puis la valide."
             </p>
+            <button type="button" class="button" on:click=move |_| form.go_to(1)>
+                {if resume { "Reprendre ma demande" } else { "Commencer" }}
+            </button>
         </div>
         <section class="section" aria-labelledby="pour-qui">
             <h2 id="pour-qui">"Pour qui ?"</h2>
@@ -75,10 +294,7 @@ pub fn Preinscription() -> impl IntoView {
         <section class="section" aria-labelledby="a-preparer">
             <h2 id="a-preparer">"À avoir sous la main"</h2>
             <ul class="checklist">
-                <li>
-                    "Votre pièce d'identité (carte d'identité, passeport ou titre de séjour) : votre gestionnaire \
-                     peut vous en demander une copie ;"
-                </li>
+                <li>"Votre pièce d'identité (carte d'identité, passeport ou titre de séjour), en photo ou en PDF ;"</li>
                 <li>"une adresse email que vous consultez ;"</li>
                 <li>"votre téléphone mobile ;"</li>
                 <li>
@@ -90,21 +306,1352 @@ pub fn Preinscription() -> impl IntoView {
         <section class="section" aria-labelledby="duree">
             <h2 id="duree">"Combien de temps ?"</h2>
             <p>
-                "Une dizaine de minutes. Ensuite, votre gestionnaire vérifie votre demande ; dès qu'il l'a validée, \
-                 vous recevez votre numéro RPPS par email."
+                "Une dizaine de minutes. Ce que vous saisissez est gardé dans cet onglet jusqu'à l'envoi, même si \
+                 vous rechargez la page. Ensuite, votre gestionnaire vérifie votre demande ; dès qu'il l'a \
+                 validée, vous recevez votre numéro RPPS par email."
             </p>
         </section>
         <section class="section" aria-labelledby="publication">
             <h2 id="publication">"Ce qui est publié"</h2>
             <p>
                 "Votre état civil et vos coordonnées ne sont pas publiés. Votre nom et votre prénom d'exercice, \
-                 votre rôle, votre métier et votre établissement figurent dans l'Annuaire Santé, qui est public."
+                 votre rôle, votre métier et votre établissement figurent dans l'Annuaire Santé, qui est public. "
+                <A href=ROLES>"Découvrir les rôles et les métiers"</A>
             </p>
         </section>
-        <p class="notice">
-            "Le formulaire en ligne ouvre prochainement. D'ici là, votre gestionnaire RPPS+ peut vous \
-             enregistrer directement. "
-            <A href=ROLES>"Découvrir les rôles et les métiers"</A>
-        </p>
+    }
+}
+
+#[component]
+fn Steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> impl IntoView {
+    let draft = form.draft;
+    let step = Memo::new(move |_| draft.with(|d| d.step));
+    let sending = RwSignal::new(false);
+    let general_error = RwSignal::new(None::<String>);
+
+    let next = move |_| {
+        let current = step.get_untracked();
+        if form.errors.with_untracked(FieldErrors::is_empty)
+            && !form
+                .server
+                .with_untracked(|s| s.iter().any(|(k, _)| logic::step_of_field(k) == current))
+        {
+            form.go_to(current + 1);
+        } else {
+            form.show_all.set(true);
+            request_animation(|| browser::focus(SUMMARY_ID));
+        }
+    };
+    let previous = move |_| form.go_to(step.get_untracked().saturating_sub(1));
+    let submit = move |_| {
+        if sending.get_untracked() {
+            return;
+        }
+        general_error.set(None);
+        let all = draft.with_untracked(|d| d.errors(browser::today()));
+        if let Some(first) = Draft::first_step_in_error(&all) {
+            if first != step.get_untracked() {
+                form.go_to(first);
+            }
+            form.show_all.set(true);
+            request_animation(|| browser::focus(SUMMARY_ID));
+            return;
+        }
+        sending.set(true);
+        spawn_local(send(form, sent, sending, general_error));
+    };
+
+    let summary = move || {
+        let list = logic::summary(&form.visible_errors());
+        (!list.is_empty()).then(|| {
+            let items = list
+                .into_iter()
+                .map(|(_, id, message)| {
+                    let target = id.clone();
+                    view! {
+                        <li>
+                            <a href=format!("#{id}") on:click=move |ev| {
+                                ev.prevent_default();
+                                browser::focus(&target);
+                            }>{message}</a>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="error-summary" id=SUMMARY_ID tabindex="-1" aria-labelledby="erreurs-titre">
+                    <h2 id="erreurs-titre">"Il y a un problème"</h2>
+                    <ul>{items}</ul>
+                </div>
+            }
+        })
+    };
+
+    view! {
+        <div class="form-page">
+            <p class="progress-label" id="progression">{move || logic::progress(step.get())}</p>
+            <progress class="progress-bar" max=LAST_STEP value=move || step.get() aria-labelledby="progression"></progress>
+            <h1 id=HEADING_ID tabindex="-1">{move || logic::step_title(step.get())}</h1>
+            {summary}
+            <form class="step-form" novalidate on:submit=move |ev| ev.prevent_default()>
+                {move || match step.get() {
+                    1 => view! { <StepSite/> }.into_any(),
+                    2 => view! { <StepNotice/> }.into_any(),
+                    3 => view! { <StepEtatCivil/> }.into_any(),
+                    4 => view! { <StepContact/> }.into_any(),
+                    5 => view! { <StepSituation/> }.into_any(),
+                    _ => view! { <StepDocument/> }.into_any(),
+                }}
+                {move || general_error.get().map(|message| view! {
+                    <div class="alert" role="alert"><p>{message}</p></div>
+                })}
+                <div class="form-actions">
+                    {move || if step.get() < LAST_STEP {
+                        view! { <button type="submit" class="button" on:click=next>"Suivant"</button> }.into_any()
+                    } else {
+                        view! {
+                            <button type="submit" class="button" on:click=submit aria-disabled=move || sending.get().then_some("true")>
+                                {move || if sending.get() { "Envoi en cours…" } else { "Envoyer ma demande" }}
+                            </button>
+                        }.into_any()
+                    }}
+                    <button type="button" class="button button--secondary" on:click=previous>"Précédent"</button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+fn body_hash(draft: &Draft) -> u64 {
+    let json = serde_json::to_string(&draft.to_request()).unwrap_or_default();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    json.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Sends the request: one idempotency key per body, kept in the draft, so that a retry after a timeout or a lost
+/// answer is recognised by the server and creates nothing twice.
+async fn send(
+    form: Form,
+    sent: RwSignal<Option<PreRegistrationCreated>>,
+    sending: RwSignal<bool>,
+    general_error: RwSignal<Option<String>>,
+) {
+    let draft = form.draft;
+    let hash = body_hash(&draft.get_untracked());
+    draft.update(|d| {
+        if d.idempotency_key.is_none() || d.idempotency_for != hash {
+            d.idempotency_key = Some(browser::random_uuid());
+            d.idempotency_for = hash;
+        }
+    });
+    let key = draft.with_untracked(|d| d.idempotency_key.clone().unwrap_or_default());
+    let request = draft.with_untracked(Draft::to_request);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let answer = api::submit(&request, &key).await;
+        match answer.result {
+            Ok(created) => {
+                browser::save(
+                    SENT_KEY,
+                    &serde_json::to_string(&created).unwrap_or_default(),
+                );
+                browser::remove(DRAFT_KEY);
+                sent.set(Some(created));
+                draft.set(Draft::default());
+                browser::remove(DRAFT_KEY);
+                request_animation(|| browser::focus(HEADING_ID));
+                break;
+            }
+            // The first request with this key is still running: wait as asked, then ask again.
+            Err(ApiError::Server { status: 409, .. }) if attempts < 4 => {
+                let wait = answer.retry_after.unwrap_or(2).clamp(1, 10);
+                sleep(Duration::from_secs(u64::from(wait))).await;
+            }
+            Err(ApiError::Server {
+                status: 422,
+                envelope,
+            }) if !envelope.error.fields.is_empty() => {
+                let fields = envelope.error.fields;
+                let first = Draft::first_step_in_error(&fields).unwrap_or(LAST_STEP);
+                form.server.set(fields);
+                if first != draft.with_untracked(|d| d.step) {
+                    form.go_to(first);
+                }
+                form.show_all.set(true);
+                request_animation(|| browser::focus(SUMMARY_ID));
+                break;
+            }
+            Err(error) => {
+                let mut message = error.to_string();
+                if let Some(seconds) = answer.retry_after {
+                    message.push_str(&format!(
+                        " Réessayez dans {} minute(s).",
+                        seconds.div_ceil(60).max(1)
+                    ));
+                }
+                message.push_str(" Vos réponses sont conservées.");
+                general_error.set(Some(message));
+                break;
+            }
+        }
+    }
+    sending.set(false);
+}
+
+async fn sleep(duration: Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        set_timeout(
+            move || {
+                _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            },
+            duration,
+        );
+    });
+    _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Field building blocks.
+
+fn form() -> Form {
+    expect_context::<Form>()
+}
+
+/// `aria-describedby` of a field: its hint, then its error when shown.
+fn described_by(id: &str, hint: bool, error: bool) -> Option<String> {
+    let mut ids = Vec::new();
+    if hint {
+        ids.push(format!("{id}-aide"));
+    }
+    if error {
+        ids.push(format!("{id}-erreur"));
+    }
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+#[component]
+fn ErrorText(#[prop(into)] key: String) -> impl IntoView {
+    let form = form();
+    let id = format!("{}-erreur", field_id(&key));
+    move || {
+        form.error(&key).map(|message| {
+            view! { <p class="field-error" id=id.clone()><span class="visually-hidden">"Erreur : "</span>{message}</p> }
+        })
+    }
+}
+
+/// A text field bound to the draft.
+#[component]
+fn TextField(
+    #[prop(into)] key: String,
+    #[prop(into)] label: String,
+    #[prop(default = None, into)] hint: Option<&'static str>,
+    value: Signal<String>,
+    set: Callback<String>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] class: Option<&'static str>,
+) -> impl IntoView {
+    let form = form();
+    let id = field_id(&key);
+    let has_hint = hint.is_some();
+    let (key_error, key_blur, key_input) = (key.clone(), key.clone(), key.clone());
+    let invalid = Memo::new(move |_| form.error(&key_error).is_some());
+    let describe_id = id.clone();
+    view! {
+        <div class="field" class:field--error=move || invalid.get()>
+            <label for=id.clone()>{label}</label>
+            {hint.map(|hint| view! { <p class="hint" id=format!("{id}-aide")>{hint}</p> })}
+            <ErrorText key=key.clone()/>
+            <input
+                id=id.clone()
+                name=key.clone()
+                type=kind
+                class=class
+                autocomplete=autocomplete
+                inputmode=inputmode
+                spellcheck="false"
+                aria-invalid=move || invalid.get().then_some("true")
+                aria-describedby=move || described_by(&describe_id, has_hint, invalid.get())
+                prop:value=move || value.get()
+                on:input=move |ev| {
+                    set.run(event_target_value(&ev));
+                    form.changed(&key_input);
+                }
+                on:blur=move |_| form.touch(&key_blur)
+            />
+        </div>
+    }
+}
+
+/// Radio buttons bound to the draft: `(value, label, description)`.
+#[component]
+fn RadioGroup(
+    #[prop(into)] key: String,
+    #[prop(into)] legend: String,
+    #[prop(default = None, into)] hint: Option<&'static str>,
+    options: Vec<(String, String, Option<String>)>,
+    value: Signal<String>,
+    set: Callback<String>,
+) -> impl IntoView {
+    let form = form();
+    let id = field_id(&key);
+    let has_hint = hint.is_some();
+    let key_error = key.clone();
+    let invalid = Memo::new(move |_| form.error(&key_error).is_some());
+    let describe_id = id.clone();
+    let radios = options
+        .into_iter()
+        .enumerate()
+        .map(|(index, (option, label, description))| {
+            let input_id = if index == 0 { id.clone() } else { format!("{id}-{index}") };
+            let description_id = format!("{input_id}-description");
+            let (checked_value, set_value) = (option.clone(), option.clone());
+            let (key_change, key_blur) = (key.clone(), key.clone());
+            view! {
+                <div class="radio">
+                    <input
+                        type="radio"
+                        id=input_id.clone()
+                        name=id.clone()
+                        value=option
+                        aria-invalid=move || invalid.get().then_some("true")
+                        aria-describedby=description.is_some().then(|| description_id.clone())
+                        prop:checked=move || value.with(|v| *v == checked_value)
+                        on:change=move |_| {
+                            set.run(set_value.clone());
+                            form.changed(&key_change);
+                        }
+                        on:blur=move |_| form.touch(&key_blur)
+                    />
+                    <label for=input_id>{label}</label>
+                    {description.map(|d| view! { <p class="radio__description" id=description_id>{d}</p> })}
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="field" class:field--error=move || invalid.get() aria-describedby=move || described_by(&describe_id, has_hint, invalid.get())>
+            <legend>{legend}</legend>
+            {hint.map(|hint| view! { <p class="hint" id=format!("{id}-aide")>{hint}</p> })}
+            <ErrorText key=key.clone()/>
+            <div class="radios">{radios}</div>
+        </fieldset>
+    }
+}
+
+/// A date typed as three numeric fields (jour, mois, année).
+#[component]
+fn DateField(
+    #[prop(into)] key: String,
+    #[prop(into)] legend: String,
+    #[prop(into)] hint: String,
+    day: (Signal<String>, Callback<String>),
+    month: (Signal<String>, Callback<String>),
+    year: (Signal<String>, Callback<String>),
+) -> impl IntoView {
+    let form = form();
+    let id = field_id(&key);
+    let key_error = key.clone();
+    let invalid = Memo::new(move |_| form.error(&key_error).is_some());
+    let describe_id = id.clone();
+    let hint_id = format!("{id}-aide");
+    let error_key = key.clone();
+    let part = move |suffix: &'static str,
+                     label: &'static str,
+                     (value, set): (Signal<String>, Callback<String>),
+                     size: &'static str| {
+        let input_id = if suffix.is_empty() {
+            id.clone()
+        } else {
+            format!("{id}-{suffix}")
+        };
+        let (key_input, key_blur) = (key.clone(), key.clone());
+        let describe_id = describe_id.clone();
+        view! {
+            <div class="date-part">
+                <label for=input_id.clone()>{label}</label>
+                <input
+                    id=input_id
+                    class=size
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    maxlength=if size == "date-year" { "4" } else { "2" }
+                    aria-invalid=move || invalid.get().then_some("true")
+                    aria-describedby=move || described_by(&describe_id, true, invalid.get())
+                    prop:value=move || value.get()
+                    on:input=move |ev| {
+                        set.run(event_target_value(&ev));
+                        form.changed(&key_input);
+                    }
+                    on:blur=move |_| form.touch(&key_blur)
+                />
+            </div>
+        }
+    };
+    let parts = view! {
+        {part("", "Jour", day, "date-day")}
+        {part("mois", "Mois", month, "date-month")}
+        {part("annee", "Année", year, "date-year")}
+    };
+    view! {
+        <fieldset class="field" class:field--error=move || invalid.get()>
+            <legend>{legend}</legend>
+            <p class="hint" id=hint_id>{hint}</p>
+            <ErrorText key=error_key/>
+            <div class="date-fields">{parts}</div>
+        </fieldset>
+    }
+}
+
+/// One result of a search the person can pick.
+#[derive(Clone, Debug, PartialEq)]
+struct Choice {
+    value: String,
+    label: String,
+    detail: Option<String>,
+}
+
+/// A search field with its results as buttons; once a result is picked, it shows it with "Modifier".
+#[component]
+fn Picker(
+    #[prop(into)] key: String,
+    #[prop(into)] label: String,
+    #[prop(into)] hint: String,
+    query: RwSignal<String>,
+    results: Signal<Vec<Choice>>,
+    status: Signal<String>,
+    chosen: Signal<Option<String>>,
+    pick: Callback<Choice>,
+    clear: Callback<()>,
+    #[prop(into)] change_label: String,
+) -> impl IntoView {
+    let form = form();
+    let id = field_id(&key);
+    let key_error = key.clone();
+    let invalid = Memo::new(move |_| form.error(&key_error).is_some());
+    let (describe_id, status_id) = (id.clone(), format!("{id}-statut"));
+    let (key_pick, key_blur) = (key.clone(), key.clone());
+    let after_clear_id = id.clone();
+    let chosen_view = move || {
+        chosen.get().map(|label| {
+            let after_clear_id = after_clear_id.clone();
+            let chosen_id = format!("{after_clear_id}-choisi");
+            let change_label = change_label.clone();
+            view! {
+                <p class="chosen" id=chosen_id>
+                    <span class="chosen__label">{label}</span>
+                    " "
+                    <button type="button" class="link-button" on:click=move |_| {
+                        clear.run(());
+                        let id = after_clear_id.clone();
+                        request_animation(move || browser::focus(&id));
+                    }>{change_label.clone()}</button>
+                </p>
+            }
+        })
+    };
+    let list = move || {
+        results
+            .get()
+            .into_iter()
+            .map(|choice| {
+                let key_pick = key_pick.clone();
+                let picked = choice.clone();
+                view! {
+                    <li>
+                        <button type="button" class="result" on:click=move |_| {
+                            pick.run(picked.clone());
+                            form.changed(&key_pick);
+                            query.set(String::new());
+                        }>
+                            <span class="result__label">{choice.label}</span>
+                            {choice.detail.map(|d| view! { <span class="result__detail">{d}</span> })}
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <div class="field" class:field--error=move || invalid.get()>
+            {chosen_view}
+            <Show when=move || chosen.with(Option::is_none)>
+                <label for=id.clone()>{label.clone()}</label>
+                <p class="hint" id=format!("{}-aide", id.clone())>{hint.clone()}</p>
+                <ErrorText key=key.clone()/>
+                <input
+                    id=id.clone()
+                    type="search"
+                    autocomplete="off"
+                    spellcheck="false"
+                    aria-invalid=move || invalid.get().then_some("true")
+                    aria-describedby={
+                        let describe_id = describe_id.clone();
+                        let status_id = status_id.clone();
+                        move || {
+                            let mut ids = described_by(&describe_id, true, invalid.get()).unwrap_or_default();
+                            ids.push(' ');
+                            ids.push_str(&status_id);
+                            ids
+                        }
+                    }
+                    prop:value=move || query.get()
+                    on:input=move |ev| query.set(event_target_value(&ev))
+                    on:blur={
+                        let key_blur = key_blur.clone();
+                        move |_| form.touch(&key_blur)
+                    }
+                />
+                <p class="search-summary" id=status_id.clone() role="status">{move || status.get()}</p>
+                <ul class="results">{list.clone()}</ul>
+            </Show>
+        </div>
+    }
+}
+
+/// Searches the API as the person types, after a short pause; answers that arrive late are dropped.
+fn remote_search<T, F, Fut>(
+    query: RwSignal<String>,
+    min_chars: usize,
+    search: F,
+) -> (RwSignal<Vec<T>>, RwSignal<String>)
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(String) -> Fut + Copy + 'static,
+    Fut: std::future::Future<Output = Result<Vec<T>, ApiError>> + 'static,
+{
+    let results = RwSignal::new(Vec::<T>::new());
+    let status = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let typed = query.get();
+        let trimmed = typed.trim().to_owned();
+        if trimmed.chars().count() < min_chars {
+            results.set(Vec::new());
+            status.set(if trimmed.is_empty() {
+                String::new()
+            } else {
+                format!("Saisissez au moins {min_chars} caractères.")
+            });
+            return;
+        }
+        set_timeout(
+            move || {
+                if query.get_untracked() != typed {
+                    return;
+                }
+                status.set("Recherche…".to_owned());
+                spawn_local(async move {
+                    let answer = search(trimmed).await;
+                    if query.get_untracked() != typed {
+                        return;
+                    }
+                    match answer {
+                        Ok(found) => {
+                            status.set(match found.len() {
+                                0 => "Aucun résultat.".to_owned(),
+                                1 => "1 résultat.".to_owned(),
+                                n => format!("{n} résultats."),
+                            });
+                            results.set(found);
+                        }
+                        Err(error) => {
+                            results.set(Vec::new());
+                            status.set(error.to_string());
+                        }
+                    }
+                });
+            },
+            DEBOUNCE,
+        );
+    });
+    (results, status)
+}
+
+macro_rules! bind {
+    ($draft:expr, $field:ident) => {{
+        let draft = $draft;
+        (
+            Signal::derive(move || draft.with(|d| d.$field.clone())),
+            Callback::new(move |value: String| draft.update(|d| d.$field = value)),
+        )
+    }};
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The steps.
+
+#[component]
+fn StepSite() -> impl IntoView {
+    let form = form();
+    let draft = form.draft;
+    let query = RwSignal::new(String::new());
+    let (found, status) = remote_search(
+        query,
+        2,
+        |q: String| async move { api::structures(&q).await },
+    );
+    let results = Signal::derive(move || {
+        found
+            .get()
+            .iter()
+            .map(|hit| Choice {
+                value: hit.site.id.to_string(),
+                label: hit.site.nom.clone(),
+                detail: Some(
+                    [
+                        hit.site.commune.clone(),
+                        hit.site.finess.as_ref().map(|f| format!("FINESS {f}")),
+                        Some(hit.entite_juridique.nom.clone()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                ),
+            })
+            .collect()
+    });
+    let chosen = Signal::derive(move || {
+        draft.with(|d| {
+            d.site.as_ref().map(|s| {
+                let mut label = s.nom.clone();
+                if let Some(commune) = &s.commune {
+                    label.push_str(&format!(", {commune}"));
+                }
+                label.push_str(&format!(" (FINESS {})", s.finess));
+                label
+            })
+        })
+    });
+    let pick = Callback::new(move |choice: Choice| {
+        if let Some(hit) = found.with_untracked(|f| {
+            f.iter()
+                .find(|h| h.site.id.to_string() == choice.value)
+                .cloned()
+        }) {
+            draft.update(|d| {
+                d.site = Some(site_choice(&hit));
+                d.site_from_link = false;
+                d.notice_version.clear();
+            });
+        }
+    });
+    let clear = Callback::new(move |()| draft.update(|d| d.site = None));
+    let has_rpps = Signal::derive(move || {
+        draft.with(|d| match d.has_rpps {
+            Some(true) => "oui".to_owned(),
+            Some(false) => "non".to_owned(),
+            None => String::new(),
+        })
+    });
+    let set_has_rpps =
+        Callback::new(move |v: String| draft.update(|d| d.has_rpps = Some(v == "oui")));
+    let (rpps, set_rpps) = bind!(draft, rpps);
+    view! {
+        <p>"Choisissez l'établissement ou le service où vous exercez. C'est son gestionnaire RPPS+ qui recevra votre demande."</p>
+        {move || draft.with(|d| d.site_from_link).then(|| view! {
+            <p class="notice">"Votre établissement a été choisi par le lien que vous avez reçu."</p>
+        })}
+        <Picker
+            key="site_id"
+            label="Votre établissement"
+            hint="Son nom, sa commune ou son numéro FINESS (9 caractères), par exemple « Tilleuls » ou « Toulouse »."
+            query
+            results
+            status=status.into()
+            chosen
+            pick
+            clear
+            change_label="Changer d'établissement"
+        />
+        <RadioGroup
+            key="has_rpps"
+            legend="Avez-vous déjà un numéro RPPS ?"
+            hint="Attribué par un Ordre, l'ARS ou un autre employeur. Si oui, votre demande ajoute une situation d'exercice à ce numéro au lieu d'en créer un nouveau."
+            options=vec![
+                ("non".to_owned(), "Non".to_owned(), None),
+                ("oui".to_owned(), "Oui".to_owned(), None),
+            ]
+            value=has_rpps
+            set=set_has_rpps
+        />
+        <Show when=move || draft.with(|d| d.has_rpps == Some(true))>
+            <TextField
+                key="rpps_existant"
+                label="Votre numéro RPPS"
+                hint="11 chiffres, par exemple 10001234567. Il figure sur votre carte CPS ou e-CPS."
+                value=rpps
+                set=set_rpps
+                inputmode="numeric"
+                class="input--medium"
+            />
+        </Show>
+    }
+}
+
+#[component]
+fn StepNotice() -> impl IntoView {
+    let form = form();
+    let draft = form.draft;
+    let site_id = draft
+        .with_untracked(|d| d.site.as_ref().map(|s| s.id))
+        .unwrap_or_default();
+    let notice = LocalResource::new(move || api::notice(site_id));
+    let checked_key = "notice_version";
+    let invalid = Memo::new(move |_| form.error(checked_key).is_some());
+    view! {
+        <ErrorBoundary fallback=move |errors| view! {
+            <div class="alert" role="alert">
+                <p><strong>"La notice d'information n'a pas pu être chargée."</strong></p>
+                {move || errors.get().into_iter().map(|(_, e)| view! { <p>{e.to_string()}</p> }).collect_view()}
+                <button type="button" class="button button--secondary" on:click=move |_| notice.refetch()>"Réessayer"</button>
+            </div>
+        }>
+            <Transition fallback=|| view! { <p class="loading">"Chargement de la notice…"</p> }>
+                {move || Suspend::new(async move {
+                    notice.await.map(|notice| {
+                        let version = notice.version.clone();
+                        let sections = notice
+                            .sections
+                            .into_iter()
+                            .map(|s| view! {
+                                <section class="notice-section">
+                                    <h2>{s.heading}</h2>
+                                    {s.paragraphs.into_iter().map(|p| view! { <p>{p}</p> }).collect_view()}
+                                </section>
+                            })
+                            .collect_view();
+                        let checked_version = version.clone();
+                        view! {
+                            <div class="notice-text">
+                                <p class="lead">{notice.title}</p>
+                                {sections}
+                                <p class="hint">"Version "{version.clone()}</p>
+                            </div>
+                            <div class="field checkbox" class:field--error=move || invalid.get()>
+                                <ErrorText key=checked_key/>
+                                <input
+                                    type="checkbox"
+                                    id="notice_version"
+                                    aria-invalid=move || invalid.get().then_some("true")
+                                    aria-describedby=move || described_by("notice_version", false, invalid.get())
+                                    prop:checked=move || draft.with(|d| d.notice_version == checked_version)
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        let version = version.clone();
+                                        draft.update(|d| d.notice_version = if on { version } else { String::new() });
+                                        form.changed(checked_key);
+                                    }
+                                    on:blur=move |_| form.touch(checked_key)
+                                />
+                                <label for="notice_version">"J'ai lu la notice d'information sur mes données."</label>
+                            </div>
+                        }
+                    })
+                })}
+            </Transition>
+        </ErrorBoundary>
+    }
+}
+
+fn ordinal(index: usize) -> String {
+    const ORDINALS: [&str; 8] = [
+        "Premier",
+        "Deuxième",
+        "Troisième",
+        "Quatrième",
+        "Cinquième",
+        "Sixième",
+        "Septième",
+        "Huitième",
+    ];
+    ORDINALS
+        .get(index)
+        .map_or_else(|| format!("{}e", index + 1), |o| (*o).to_owned())
+}
+
+#[component]
+fn StepEtatCivil() -> impl IntoView {
+    let form = form();
+    let draft = form.draft;
+    let (civilite, set_civilite) = bind!(draft, civilite);
+    let (nom, set_nom) = bind!(draft, nom_naissance);
+    let count = Memo::new(move |_| draft.with(|d| d.prenom_fields().len()));
+    let prenoms = move || {
+        (0..count.get())
+            .map(|index| {
+                let value = Signal::derive(move || draft.with(|d| d.prenom_fields().get(index).cloned().unwrap_or_default()));
+                let set = Callback::new(move |v: String| {
+                    draft.update(|d| {
+                        let mut list = d.prenom_fields();
+                        if let Some(slot) = list.get_mut(index) {
+                            *slot = v;
+                        }
+                        d.prenoms = list;
+                    });
+                });
+                let label = format!("{} prénom", ordinal(index));
+                let remove = (index > 0).then(|| {
+                    let label = format!("Retirer le {} prénom", ordinal(index).to_lowercase());
+                    view! {
+                        <button type="button" class="link-button" on:click=move |_| {
+                            draft.update(|d| {
+                                let mut list = d.prenom_fields();
+                                if index < list.len() {
+                                    list.remove(index);
+                                }
+                                d.prenoms = list;
+                            });
+                            request_animation(|| browser::focus("ajouter-prenom"));
+                        }>{label}</button>
+                    }
+                });
+                view! {
+                    <div class="prenom">
+                        <TextField
+                            key=format!("prenoms.{index}")
+                            label
+                            hint=(index == 0).then_some("Tous vos prénoms, dans l'ordre de votre pièce d'identité : un prénom par champ.")
+                            value
+                            set
+                            autocomplete=if index == 0 { "given-name" } else { "additional-name" }
+                        />
+                        {remove}
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+    let add = move |_| {
+        draft.update(|d| {
+            let mut list = d.prenom_fields();
+            list.push(String::new());
+            d.prenoms = list;
+        });
+        let last = draft
+            .with_untracked(|d| d.prenom_fields().len())
+            .saturating_sub(1);
+        let id = field_id(&format!("prenoms.{last}"));
+        request_animation(move || browser::focus(&id));
+    };
+
+    let country = Signal::derive(move || {
+        draft.with(|d| match d.birth_country {
+            BirthCountry::France => "france".to_owned(),
+            BirthCountry::Abroad => "etranger".to_owned(),
+            BirthCountry::Unknown => String::new(),
+        })
+    });
+    let set_country = Callback::new(move |v: String| {
+        draft.update(|d| {
+            d.birth_country = if v == "etranger" {
+                BirthCountry::Abroad
+            } else {
+                BirthCountry::France
+            }
+        });
+    });
+    view! {
+        <p>"Recopiez votre état civil tel qu'il figure sur votre pièce d'identité."</p>
+        <RadioGroup
+            key="civilite"
+            legend="Civilité"
+            options=shared::civilite::Civilite::ALL.iter().map(|c| (c.code().to_owned(), c.label().to_owned(), None)).collect()
+            value=civilite
+            set=set_civilite
+        />
+        <TextField key="nom_naissance" label="Nom de naissance" hint="Le nom inscrit sur votre acte de naissance, par exemple N'Diaye." value=nom set=set_nom autocomplete="family-name"/>
+        <fieldset class="field">
+            <legend>"Prénoms"</legend>
+            <ErrorText key="prenoms"/>
+            {prenoms}
+            <button type="button" id="ajouter-prenom" class="button button--secondary button--small" on:click=add>"Ajouter un prénom"</button>
+        </fieldset>
+        <DateField
+            key="date_naissance"
+            legend="Date de naissance"
+            hint="Par exemple 23 4 1985."
+            day=bind!(draft, naissance_jour)
+            month=bind!(draft, naissance_mois)
+            year=bind!(draft, naissance_annee)
+        />
+        <RadioGroup
+            key="lieu_naissance"
+            legend="Lieu de naissance"
+            options=vec![
+                ("france".to_owned(), "En France (métropole ou outre-mer)".to_owned(), None),
+                ("etranger".to_owned(), "À l'étranger".to_owned(), None),
+            ]
+            value=country
+            set=set_country
+        />
+        {move || match draft.with(|d| d.birth_country) {
+            BirthCountry::France => view! { <BirthCommune/> }.into_any(),
+            BirthCountry::Abroad => view! { <BirthAbroad/> }.into_any(),
+            BirthCountry::Unknown => ().into_any(),
+        }}
+    }
+}
+
+#[component]
+fn BirthCommune() -> impl IntoView {
+    let form = form();
+    let draft = form.draft;
+    let query = RwSignal::new(String::new());
+    let (found, status) =
+        remote_search(query, 2, |q: String| async move { api::communes(&q).await });
+    let results = Signal::derive(move || {
+        found
+            .get()
+            .iter()
+            .map(|c| Choice {
+                value: c.code.clone(),
+                label: c.label(),
+                detail: None,
+            })
+            .collect()
+    });
+    let chosen =
+        Signal::derive(move || draft.with(|d| d.commune.as_ref().map(|c| c.label.clone())));
+    let pick = Callback::new(move |choice: Choice| {
+        draft.update(|d| {
+            d.commune = Some(PlaceChoice {
+                code: choice.value,
+                label: choice.label,
+            });
+        });
+        form.changed("lieu_naissance");
+        form.changed("lieu_naissance.commune_cog");
+    });
+    let clear = Callback::new(move |()| draft.update(|d| d.commune = None));
+    let (nom, set_nom) = bind!(draft, commune_libre_nom);
+    let (dep, set_dep) = bind!(draft, commune_libre_departement);
+    view! {
+        <Show when=move || draft.with(|d| !d.commune_introuvable)>
+            <Picker
+                key="lieu_naissance.commune_cog"
+                label="Commune de naissance"
+                hint="Son nom ou son code postal, par exemple Montréjeau ou 31210. Les anciennes communes sont aussi proposées."
+                query
+                results
+                status=status.into()
+                chosen
+                pick
+                clear
+                change_label="Changer de commune"
+            />
+        </Show>
+        <div class="field checkbox">
+            <input
+                type="checkbox"
+                id="commune-introuvable"
+                prop:checked=move || draft.with(|d| d.commune_introuvable)
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    draft.update(|d| d.commune_introuvable = on);
+                }
+            />
+            <label for="commune-introuvable">"Je ne trouve pas ma commune dans la liste"</label>
+        </div>
+        <Show when=move || draft.with(|d| d.commune_introuvable)>
+            <p class="hint">"Votre gestionnaire vérifiera la commune saisie."</p>
+            <TextField key="lieu_naissance.commune_libre.nom" label="Nom de la commune de naissance" hint="Tel qu'il figure sur votre pièce d'identité." value=nom set=set_nom/>
+            <TextField key="lieu_naissance.commune_libre.departement" label="Département de naissance" hint="2 chiffres (2A ou 2B pour la Corse), 3 chiffres outre-mer, par exemple 31 ou 971." value=dep set=set_dep class="input--short"/>
+        </Show>
+    }
+}
+
+#[component]
+fn BirthAbroad() -> impl IntoView {
+    let form = form();
+    let draft = form.draft;
+    let query = RwSignal::new(String::new());
+    let (found, status) = remote_search(query, 2, |q: String| async move { api::pays(&q).await });
+    let results = Signal::derive(move || {
+        found
+            .get()
+            .iter()
+            .map(|p| Choice {
+                value: p.code.clone(),
+                label: p.name.clone(),
+                detail: None,
+            })
+            .collect()
+    });
+    let chosen = Signal::derive(move || draft.with(|d| d.pays.as_ref().map(|p| p.label.clone())));
+    let pick = Callback::new(move |choice: Choice| {
+        draft.update(|d| {
+            d.pays = Some(PlaceChoice {
+                code: choice.value,
+                label: choice.label,
+            })
+        });
+        form.changed("lieu_naissance");
+        form.changed("lieu_naissance.pays_cog");
+    });
+    let clear = Callback::new(move |()| draft.update(|d| d.pays = None));
+    let (ville, set_ville) = bind!(draft, ville_etrangere);
+    view! {
+        <Picker
+            key="lieu_naissance.pays_cog"
+            label="Pays de naissance"
+            hint="Son nom en français, par exemple Maroc."
+            query
+            results
+            status=status.into()
+            chosen
+            pick
+            clear
+            change_label="Changer de pays"
+        />
+        <ErrorText key="lieu_naissance"/>
+        <TextField key="lieu_naissance.ville_etrangere" label="Ville de naissance" hint="Telle qu'elle figure sur votre pièce d'identité, par exemple Rabat." value=ville set=set_ville/>
+    }
+}
+
+#[component]
+fn StepContact() -> impl IntoView {
+    let draft = form().draft;
+    let (email, set_email) = bind!(draft, email);
+    let (confirmation, set_confirmation) = bind!(draft, email_confirmation);
+    let (mobile, set_mobile) = bind!(draft, mobile);
+    view! {
+        <p>"Vos coordonnées ne sont pas publiées. Elles servent à vous tenir informé(e) et à activer votre e-CPS."</p>
+        <TextField key="email" label="Adresse email" hint="Par exemple prenom.nom@exemple.fr. Vous y recevrez un lien pour la confirmer, puis votre numéro RPPS." value=email set=set_email kind="email" autocomplete="email"/>
+        <TextField key="email_confirmation" label="Confirmez l'adresse email" hint="Saisissez-la une deuxième fois, sans copier-coller." value=confirmation set=set_confirmation kind="email" autocomplete="off"/>
+        <TextField key="mobile" label="Téléphone mobile" hint="Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer. Il recevra le SMS d'activation de votre e-CPS." value=mobile set=set_mobile kind="tel" autocomplete="tel"/>
+    }
+}
+
+#[component]
+fn StepSituation() -> impl IntoView {
+    let form = form();
+    let draft = form.draft;
+    let query = RwSignal::new(String::new());
+    let results = Signal::derive(move || {
+        query
+            .with(|q| crate::metiers::search(q))
+            .into_iter()
+            .map(|m| Choice {
+                value: m.code.to_owned(),
+                label: m.label.to_owned(),
+                detail: crate::metiers::other_names(m),
+            })
+            .collect::<Vec<_>>()
+    });
+    let status = Signal::derive(move || {
+        let q = query.get();
+        if q.trim().is_empty() {
+            String::new()
+        } else {
+            crate::metiers::summary(&q, results.with(Vec::len))
+        }
+    });
+    let chosen = Signal::derive(move || {
+        draft.with(|d| Metier::parse(&d.metier).ok().map(|m| m.label().to_owned()))
+    });
+    let pick = Callback::new(move |choice: Choice| draft.update(|d| d.metier = choice.value));
+    let clear = Callback::new(move |()| draft.update(|d| d.metier.clear()));
+    let (role, set_role) = bind!(draft, role);
+    let (mode, set_mode) = bind!(draft, mode_exercice);
+    let (nom, set_nom) = bind!(draft, nom_exercice);
+    let (prenom, set_prenom) = bind!(draft, prenom_exercice);
+    view! {
+        <Picker
+            key="situation.metier"
+            label="Votre métier"
+            hint="Son nom ou son abréviation usuelle, par exemple AMP, éducateur spécialisé, secrétaire médicale."
+            query
+            results
+            status
+            chosen
+            pick
+            clear
+            change_label="Changer de métier"
+        />
+        <RadioGroup
+            key="situation.role"
+            legend="Votre rôle"
+            hint="C'est le rôle, et non le métier, qui décide de vos accès au DMP : choisissez ce que vous faites au quotidien."
+            options=Role::ALL.iter().map(|r| (r.code().to_owned(), r.label().to_owned(), Some(r.description().to_owned()))).collect()
+            value=role
+            set=set_role
+        />
+        <RadioGroup
+            key="situation.mode_exercice"
+            legend="Mode d'exercice"
+            options=ModeExercice::ALL.iter().map(|m| (m.code().to_owned(), m.label().to_owned(), Some(m.description().to_owned()))).collect()
+            value=mode
+            set=set_mode
+        />
+        <DateField
+            key="situation.date_prise_fonction"
+            legend="Date de prise de fonction"
+            hint="Le premier jour dans ce poste, par exemple 1 9 2024. Elle peut être à venir."
+            day=bind!(draft, prise_jour)
+            month=bind!(draft, prise_mois)
+            year=bind!(draft, prise_annee)
+        />
+        <TextField key="situation.nom_exercice" label="Nom d'exercice" hint="Le nom sous lequel vous exercez et qui sera publié dans l'Annuaire Santé, par exemple votre nom d'usage." value=nom set=set_nom autocomplete="family-name"/>
+        <TextField key="situation.prenom_exercice" label="Prénom d'exercice" hint="Le prénom publié dans l'Annuaire Santé." value=prenom set=set_prenom autocomplete="given-name"/>
+    }
+}
+
+#[component]
+fn StepDocument() -> impl IntoView {
+    let form = form();
+    let draft = form.draft;
+    let upload_status = RwSignal::new(String::new());
+    let uploading = RwSignal::new(false);
+    let key = "document_id";
+    let invalid = Memo::new(move |_| form.error(key).is_some());
+    let on_change = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        let name = file.name();
+        let kind = file.type_();
+        form.changed(key);
+        if !matches!(
+            kind.as_str(),
+            "application/pdf" | "image/jpeg" | "image/png"
+        ) {
+            form.server
+                .update(|s| s.add(key, "Choisissez un fichier PDF, JPEG ou PNG."));
+            return;
+        }
+        uploading.set(true);
+        upload_status.set(format!("Préparation de « {name} »…"));
+        spawn_local(async move {
+            let prepared = browser::prepare_document(&file)
+                .await
+                .unwrap_or_else(|_| file.clone().into());
+            upload_status.set(format!(
+                "Envoi de « {name} » ({})…",
+                logic::human_size(prepared.size() as u64)
+            ));
+            match api::upload_document(&prepared).await {
+                Ok(uploaded) => {
+                    draft.update(|d| {
+                        d.document = Some(DocumentChoice {
+                            id: uploaded.id,
+                            file_name: name.clone(),
+                            content_type: uploaded.content_type,
+                            size: uploaded.size,
+                        });
+                    });
+                    upload_status.set(format!("« {name} » est bien joint."));
+                }
+                Err(error) => {
+                    let message = match &error {
+                        ApiError::Server { status: 413, .. } => {
+                            "Ce fichier dépasse 5 Mo : choisissez une photo ou un PDF plus léger."
+                                .to_owned()
+                        }
+                        ApiError::Server { envelope, .. } => envelope
+                            .error
+                            .fields
+                            .get("document")
+                            .and_then(|m| m.first().cloned())
+                            .unwrap_or_else(|| error.to_string()),
+                        _ => error.to_string(),
+                    };
+                    upload_status.set(String::new());
+                    form.server.update(|s| s.add(key, message));
+                }
+            }
+            uploading.set(false);
+        });
+    };
+    let current = move || {
+        draft.with(|d| {
+            d.document.as_ref().map(|doc| {
+                format!(
+                    "Document joint : {} ({})",
+                    doc.file_name,
+                    logic::human_size(doc.size)
+                )
+            })
+        })
+    };
+    view! {
+        <div class="field" class:field--error=move || invalid.get()>
+            <label for="document_id">
+                {move || if draft.with(|d| d.document.is_some()) { "Remplacer la pièce d'identité" } else { "Copie de votre pièce d'identité" }}
+            </label>
+            <p class="hint" id="document_id-aide">
+                "Carte d'identité, passeport ou titre de séjour : une photo (JPEG, PNG) ou un PDF, 5 Mo au plus. \
+                 Les grandes photos sont réduites avant l'envoi. Le document est envoyé dès que vous le choisissez."
+            </p>
+            <ErrorText key=key/>
+            <input
+                type="file"
+                id="document_id"
+                accept="application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
+                aria-invalid=move || invalid.get().then_some("true")
+                aria-describedby=move || described_by("document_id", true, invalid.get())
+                on:change=on_change
+                on:blur=move |_| form.touch(key)
+            />
+            <p class="upload-status" role="status">
+                {move || if uploading.get() { upload_status.get() } else { current().unwrap_or_else(|| upload_status.get()) }}
+            </p>
+        </div>
+        <Review/>
+    }
+}
+
+/// The summary of everything, with a way back to each section.
+#[component]
+fn Review() -> impl IntoView {
+    let form = form();
+    let d = form.draft.get_untracked();
+    let section = move |step: u8, title: &'static str, rows: Vec<(&'static str, String)>| {
+        let rows = rows
+            .into_iter()
+            .map(|(term, value)| {
+                let value = if value.trim().is_empty() {
+                    "Non renseigné".to_owned()
+                } else {
+                    value
+                };
+                view! { <div class="review__row"><dt>{term}</dt><dd>{value}</dd></div> }
+            })
+            .collect_view();
+        view! {
+            <section class="review" aria-labelledby=format!("recap-{step}")>
+                <div class="review__head">
+                    <h3 id=format!("recap-{step}")>{title}</h3>
+                    <button type="button" class="link-button" on:click=move |_| form.go_to(step)>
+                        "Modifier"<span class="visually-hidden">" : "{title}</span>
+                    </button>
+                </div>
+                <dl>{rows}</dl>
+            </section>
+        }
+    };
+    let lieu = match d.birth_country {
+        BirthCountry::France if d.commune_introuvable => {
+            format!(
+                "{} ({}), saisie libre",
+                d.commune_libre_nom.trim(),
+                d.commune_libre_departement.trim()
+            )
+        }
+        BirthCountry::France => d
+            .commune
+            .as_ref()
+            .map(|c| c.label.clone())
+            .unwrap_or_default(),
+        BirthCountry::Abroad => format!(
+            "{}, {}",
+            d.ville_etrangere.trim(),
+            d.pays.as_ref().map(|p| p.label.clone()).unwrap_or_default()
+        ),
+        BirthCountry::Unknown => String::new(),
+    };
+    let date = |day: &str, month: &str, year: &str| {
+        shared::date::CalendarDate::parse_iso(&logic::iso_date(day, month, year))
+            .map(|date| date.to_french())
+            .unwrap_or_default()
+    };
+    let label_of = |code: &str, all: &[(&str, &str)]| {
+        all.iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, l)| (*l).to_owned())
+            .unwrap_or_default()
+    };
+    let roles: Vec<(&str, &str)> = Role::ALL.iter().map(|r| (r.code(), r.label())).collect();
+    let modes: Vec<(&str, &str)> = ModeExercice::ALL
+        .iter()
+        .map(|m| (m.code(), m.label()))
+        .collect();
+    let civilites: Vec<(&str, &str)> = shared::civilite::Civilite::ALL
+        .iter()
+        .map(|c| (c.code(), c.label()))
+        .collect();
+    view! {
+        <h2 class="review-title">"Vérifiez votre demande"</h2>
+        {section(1, "Établissement", vec![
+            ("Établissement", d.site.as_ref().map(|s| s.nom.clone()).unwrap_or_default()),
+            ("Numéro RPPS", if d.has_rpps == Some(true) { d.rpps.clone() } else { "Pas encore de numéro".to_owned() }),
+        ])}
+        {section(2, "Information sur vos données", vec![
+            ("Notice", if d.notice_version.is_empty() { String::new() } else { format!("Lue (version {})", d.notice_version) }),
+        ])}
+        {section(3, "État civil", vec![
+            ("Civilité", label_of(&d.civilite, &civilites)),
+            ("Nom de naissance", d.nom_naissance.clone()),
+            ("Prénoms", d.prenoms.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(", ")),
+            ("Date de naissance", date(&d.naissance_jour, &d.naissance_mois, &d.naissance_annee)),
+            ("Lieu de naissance", lieu),
+        ])}
+        {section(4, "Coordonnées", vec![
+            ("Email", d.email.clone()),
+            ("Téléphone mobile", d.mobile.clone()),
+        ])}
+        {section(5, "Situation d'exercice", vec![
+            ("Métier", Metier::parse(&d.metier).map(|m| m.label().to_owned()).unwrap_or_default()),
+            ("Rôle", label_of(&d.role, &roles)),
+            ("Mode d'exercice", label_of(&d.mode_exercice, &modes)),
+            ("Prise de fonction", date(&d.prise_jour, &d.prise_mois, &d.prise_annee)),
+            ("Nom et prénom d'exercice", format!("{} {}", d.prenom_exercice.trim(), d.nom_exercice.trim())),
+        ])}
+    }
+}
+
+#[component]
+fn Confirmation(
+    created: PreRegistrationCreated,
+    sent: RwSignal<Option<PreRegistrationCreated>>,
+    draft: RwSignal<Draft>,
+) -> impl IntoView {
+    let again = move |_| {
+        browser::remove(SENT_KEY);
+        sent.set(None);
+        draft.set(Draft::default());
+    };
+    view! {
+        <div class="narrow">
+            <h1 id=HEADING_ID tabindex="-1">"Demande envoyée"</h1>
+            <div class="success">
+                <p class="lead">"Votre demande de pré-inscription est bien enregistrée."</p>
+                <p>"Sa référence : "<strong class="reference">{created.reference}</strong></p>
+            </div>
+            <section class="section" aria-labelledby="la-suite">
+                <h2 id="la-suite">"Et maintenant ?"</h2>
+                <ol class="steps">
+                    <li>
+                        <strong>"Confirmez votre adresse email"</strong>
+                        " : vous venez de recevoir un email avec un lien de confirmation et le lien de suivi de \
+                         votre demande."
+                    </li>
+                    <li>
+                        <strong>"Votre gestionnaire RPPS+ vérifie"</strong>
+                        " votre identité et votre situation, puis valide votre demande. Il peut vous demander un \
+                         complément."
+                    </li>
+                    <li>
+                        <strong>"Vous recevez votre numéro RPPS par email"</strong>
+                        ", puis un SMS pour activer votre e-CPS."
+                    </li>
+                </ol>
+                <p><a href=created.status_url>"Suivre ma demande"</a></p>
+                <p>
+                    <button type="button" class="link-button" on:click=again>"Faire une autre demande"</button>
+                </p>
+            </section>
+        </div>
     }
 }

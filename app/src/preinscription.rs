@@ -1,0 +1,726 @@
+//! The logic of the pre-registration form, in plain Rust (tested natively): the draft kept in session storage, the
+//! six steps, the request built from the draft, and the validation of each step with the very `shared` code the
+//! server runs, so that the form and the API say the same thing in the same words.
+
+use serde::{Deserialize, Serialize};
+use shared::api::{
+    BirthPlaceInput, CommuneLibreInput, PreRegistrationInput, PreRegistrationRequest,
+    SituationInput,
+};
+use shared::date::CalendarDate;
+use shared::error::FieldErrors;
+use shared::preregistration::PreRegistration;
+
+/// The steps of the form, in order; the intro ("avant de commencer") is step 0.
+pub const STEPS: [&str; 6] = [
+    "Établissement",
+    "Information sur vos données",
+    "État civil",
+    "Coordonnées",
+    "Situation d'exercice",
+    "Pièce d'identité et envoi",
+];
+
+pub const LAST_STEP: u8 = 6;
+
+/// "Étape 2 sur 6".
+pub fn progress(step: u8) -> String {
+    format!("Étape {step} sur {LAST_STEP}")
+}
+
+/// The title of step `step` (1-based).
+pub fn step_title(step: u8) -> &'static str {
+    STEPS
+        .get(usize::from(step.clamp(1, LAST_STEP)) - 1)
+        .copied()
+        .unwrap_or_default()
+}
+
+/// The establishment chosen in step 1.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteChoice {
+    pub id: i64,
+    pub nom: String,
+    pub finess: String,
+    pub commune: Option<String>,
+}
+
+/// A commune or a country chosen from the API's search.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceChoice {
+    pub code: String,
+    pub label: String,
+}
+
+/// The identity document once uploaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentChoice {
+    pub id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// Where the person was born.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BirthCountry {
+    #[default]
+    Unknown,
+    France,
+    Abroad,
+}
+
+/// Everything typed so far, as kept in session storage: a reload loses nothing, not even the step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Draft {
+    /// 0 = the intro, then 1 to 6.
+    pub step: u8,
+    pub site: Option<SiteChoice>,
+    /// The site came from a `?finess=` link.
+    pub site_from_link: bool,
+    /// "Avez-vous déjà un numéro RPPS ?": None until answered.
+    pub has_rpps: Option<bool>,
+    pub rpps: String,
+    /// The version of the notice ticked as read; empty while not ticked.
+    pub notice_version: String,
+    pub civilite: String,
+    pub nom_naissance: String,
+    pub prenoms: Vec<String>,
+    pub naissance_jour: String,
+    pub naissance_mois: String,
+    pub naissance_annee: String,
+    pub birth_country: BirthCountry,
+    pub commune: Option<PlaceChoice>,
+    /// "Je ne trouve pas ma commune": typed as free text with its département.
+    pub commune_introuvable: bool,
+    pub commune_libre_nom: String,
+    pub commune_libre_departement: String,
+    pub pays: Option<PlaceChoice>,
+    pub ville_etrangere: String,
+    pub email: String,
+    pub email_confirmation: String,
+    pub mobile: String,
+    pub metier: String,
+    pub role: String,
+    pub mode_exercice: String,
+    pub prise_jour: String,
+    pub prise_mois: String,
+    pub prise_annee: String,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    pub document: Option<DocumentChoice>,
+    /// Generated once per submission attempt and kept, so that a retry after a timeout is recognised.
+    pub idempotency_key: Option<String>,
+    /// A hash of the body the key was made for: a different body gets a new key.
+    pub idempotency_for: u64,
+}
+
+/// `YYYY-MM-DD` from three fields as typed; blank when all three are, and something the shared parser refuses when
+/// a field is not a number.
+pub fn iso_date(day: &str, month: &str, year: &str) -> String {
+    let (day, month, year) = (day.trim(), month.trim(), year.trim());
+    if day.is_empty() && month.is_empty() && year.is_empty() {
+        return String::new();
+    }
+    format!("{year:0>4}-{month:0>2}-{day:0>2}")
+}
+
+/// A three-field date is complete and numeric, or the message saying what to fix (the shared parsers then check
+/// the date itself). `what` is "de naissance" or "de prise de fonction".
+fn date_fields_message(day: &str, month: &str, year: &str, what: &str) -> Option<String> {
+    let numeric = |s: &str, max_len: usize| {
+        let s = s.trim();
+        !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let blank = [day, month, year].iter().all(|s| s.trim().is_empty());
+    if blank {
+        return None;
+    }
+    if numeric(day, 2) && numeric(month, 2) && year.trim().len() == 4 && numeric(year, 4) {
+        None
+    } else {
+        Some(format!(
+            "Indiquez la date {what} en chiffres : le jour, le mois et l'année sur 4 chiffres, par exemple 23 4 1985."
+        ))
+    }
+}
+
+fn blank_to_none(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl Draft {
+    /// The request body the draft makes.
+    pub fn to_request(&self) -> PreRegistrationRequest {
+        let libre = self.birth_country == BirthCountry::France && self.commune_introuvable;
+        let lieu_naissance = match self.birth_country {
+            BirthCountry::France if !libre => BirthPlaceInput {
+                commune_cog: self.commune.as_ref().map(|c| c.code.clone()),
+                ..BirthPlaceInput::default()
+            },
+            BirthCountry::Abroad => BirthPlaceInput {
+                commune_cog: None,
+                pays_cog: self.pays.as_ref().map(|p| p.code.clone()),
+                ville_etrangere: blank_to_none(&self.ville_etrangere),
+            },
+            _ => BirthPlaceInput::default(),
+        };
+        PreRegistrationRequest {
+            input: PreRegistrationInput {
+                civilite: self.civilite.clone(),
+                nom_naissance: self.nom_naissance.clone(),
+                prenoms: self.prenoms.clone(),
+                date_naissance: iso_date(
+                    &self.naissance_jour,
+                    &self.naissance_mois,
+                    &self.naissance_annee,
+                ),
+                lieu_naissance,
+                email: self.email.clone(),
+                email_confirmation: self.email_confirmation.clone(),
+                mobile: self.mobile.clone(),
+                situation: SituationInput {
+                    finess: self
+                        .site
+                        .as_ref()
+                        .map(|s| s.finess.clone())
+                        .unwrap_or_default(),
+                    nom_exercice: self.nom_exercice.clone(),
+                    prenom_exercice: self.prenom_exercice.clone(),
+                    metier: self.metier.clone(),
+                    role: self.role.clone(),
+                    mode_exercice: self.mode_exercice.clone(),
+                    date_prise_fonction: iso_date(
+                        &self.prise_jour,
+                        &self.prise_mois,
+                        &self.prise_annee,
+                    ),
+                },
+                rpps_existant: if self.has_rpps == Some(true) {
+                    Some(self.rpps.trim().to_owned())
+                } else {
+                    None
+                },
+                notice_version: self.notice_version.clone(),
+            },
+            site_id: self.site.as_ref().map(|s| s.id),
+            document_id: self
+                .document
+                .as_ref()
+                .map(|d| d.id.clone())
+                .unwrap_or_default(),
+            commune_libre: libre.then(|| CommuneLibreInput {
+                nom: self.commune_libre_nom.clone(),
+                departement: self.commune_libre_departement.clone(),
+            }),
+        }
+    }
+
+    /// The prénoms as fields: at least one, empty, to type into.
+    pub fn prenom_fields(&self) -> Vec<String> {
+        if self.prenoms.is_empty() {
+            vec![String::new()]
+        } else {
+            self.prenoms.clone()
+        }
+    }
+
+    /// Fills the nom and prénom d'exercice from the état civil the first time step 5 opens.
+    pub fn prefill_exercice(&mut self) {
+        if self.nom_exercice.trim().is_empty() {
+            self.nom_exercice = self.nom_naissance.trim().to_owned();
+        }
+        if self.prenom_exercice.trim().is_empty() {
+            self.prenom_exercice = self
+                .prenoms
+                .first()
+                .map(|p| p.trim().to_owned())
+                .unwrap_or_default();
+        }
+    }
+
+    /// Every error of the whole draft, keyed as the API keys them.
+    pub fn errors(&self, today: CalendarDate) -> FieldErrors {
+        let request = self.to_request();
+        let mut errors = match PreRegistration::try_from_input(request.input, today) {
+            Ok(_) => FieldErrors::new(),
+            Err(errors) => errors,
+        };
+        let mut extra = FieldErrors::new();
+        // The site gives the FINESS: its errors belong to the choice of the site.
+        if self.site.is_none() {
+            extra.add("site_id", "Choisissez l'établissement où vous travaillez.");
+        }
+        if self.has_rpps.is_none() {
+            extra.add("has_rpps", "Indiquez si vous avez déjà un numéro RPPS.");
+        } else if self.has_rpps == Some(true) && self.rpps.trim().is_empty() {
+            extra.add(
+                "rpps_existant",
+                "Indiquez votre numéro RPPS (11 chiffres), ou répondez « Non ».",
+            );
+        }
+        for (key, day, month, year, what) in [
+            (
+                "date_naissance",
+                &self.naissance_jour,
+                &self.naissance_mois,
+                &self.naissance_annee,
+                "de naissance",
+            ),
+            (
+                "situation.date_prise_fonction",
+                &self.prise_jour,
+                &self.prise_mois,
+                &self.prise_annee,
+                "de prise de fonction",
+            ),
+        ] {
+            if let Some(message) = date_fields_message(day, month, year, what) {
+                replace(&mut errors, key, message);
+            }
+        }
+        match self.birth_country {
+            BirthCountry::Unknown => replace(
+                &mut errors,
+                "lieu_naissance",
+                "Indiquez si vous êtes né(e) en France ou à l'étranger.".to_owned(),
+            ),
+            BirthCountry::France if self.commune_introuvable => {
+                remove_prefix(&mut errors, "lieu_naissance");
+                commune_libre_errors(&self.commune_libre_nom, &self.commune_libre_departement, &mut extra);
+            }
+            BirthCountry::France if self.commune.is_none() => replace(
+                &mut errors,
+                "lieu_naissance",
+                "Choisissez votre commune de naissance dans la liste, ou cochez « Je ne trouve pas ma commune ».".to_owned(),
+            ),
+            BirthCountry::Abroad if self.pays.is_none() => {
+                replace(&mut errors, "lieu_naissance", "Choisissez votre pays de naissance dans la liste.".to_owned());
+            }
+            _ => {}
+        }
+        if self.document.is_none() {
+            extra.add("document_id", "Joignez la copie de votre pièce d'identité.");
+        }
+        errors.merge_prefixed("", extra);
+        errors
+    }
+
+    /// The errors of one step only.
+    pub fn step_errors(&self, step: u8, today: CalendarDate) -> FieldErrors {
+        let mut kept = FieldErrors::new();
+        for (key, messages) in self.errors(today).iter() {
+            if step_of_field(key) == step {
+                for message in messages {
+                    kept.add(key, message.clone());
+                }
+            }
+        }
+        kept
+    }
+
+    /// The first step that has an error among `errors`, if any.
+    pub fn first_step_in_error(errors: &FieldErrors) -> Option<u8> {
+        errors.iter().map(|(key, _)| step_of_field(key)).min()
+    }
+}
+
+fn replace(errors: &mut FieldErrors, key: &str, message: String) {
+    let mut inner = std::mem::take(errors).into_inner();
+    inner.insert(key.to_owned(), vec![message]);
+    *errors = inner.into();
+}
+
+fn remove_prefix(errors: &mut FieldErrors, prefix: &str) {
+    let mut inner = std::mem::take(errors).into_inner();
+    inner.retain(|key, _| !(key == prefix || key.starts_with(&format!("{prefix}."))));
+    *errors = inner.into();
+}
+
+/// The server's check of a commune typed as free text (not part of `shared`): same rules, same messages.
+fn commune_libre_errors(nom: &str, departement: &str, errors: &mut FieldErrors) {
+    const PREFIX: &str = "lieu_naissance.commune_libre";
+    let nom = nom.split_whitespace().collect::<Vec<_>>().join(" ");
+    let departement = departement.trim().to_ascii_uppercase();
+    if nom.is_empty() {
+        errors.add(
+            format!("{PREFIX}.nom"),
+            "Indiquez le nom de la commune de naissance.",
+        );
+    } else if nom.chars().count() > 100 {
+        errors.add(
+            format!("{PREFIX}.nom"),
+            "Le nom de la commune de naissance ne doit pas dépasser 100 caractères.",
+        );
+    } else if !nom
+        .chars()
+        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'))
+        || !nom.chars().any(char::is_alphabetic)
+    {
+        errors.add(
+            format!("{PREFIX}.nom"),
+            "Le nom de la commune ne peut contenir que des lettres (accents compris), des espaces, des traits \
+             d'union, des apostrophes et des points.",
+        );
+    }
+    if !valid_departement(&departement) {
+        errors.add(
+            format!("{PREFIX}.departement"),
+            "Indiquez le département de naissance : 2 chiffres (ou 2A, 2B pour la Corse), 3 chiffres outre-mer \
+             (par exemple 971).",
+        );
+    }
+}
+
+fn valid_departement(code: &str) -> bool {
+    let b = code.as_bytes();
+    match b.len() {
+        2 => {
+            (b[0].is_ascii_digit()
+                && b[1].is_ascii_digit()
+                && code != "00"
+                && code != "20"
+                && code <= "95")
+                || code == "2A"
+                || code == "2B"
+        }
+        3 => b.iter().all(u8::is_ascii_digit) && ("971"..="989").contains(&code),
+        _ => false,
+    }
+}
+
+/// The step whose fields an error key (the API's or the form's own) belongs to.
+pub fn step_of_field(key: &str) -> u8 {
+    let root = key.split('.').next().unwrap_or(key);
+    match root {
+        "site_id" | "has_rpps" | "rpps_existant" => 1,
+        "situation" if key == "situation.finess" => 1,
+        "notice_version" => 2,
+        "civilite" | "nom_naissance" | "prenoms" | "date_naissance" | "lieu_naissance"
+        | "commune_libre" => 3,
+        "email" | "email_confirmation" | "mobile" => 4,
+        "situation" => 5,
+        _ => 6,
+    }
+}
+
+/// The id of the element an error key points at (the error summary links to it, `aria-describedby` names its
+/// message). The API's `commune_libre.*` keys (with the free-text commune) land on the same fields as the form's.
+pub fn field_id(key: &str) -> String {
+    let key = match key {
+        "situation.finess" => "site_id",
+        "prenoms" => "prenoms.0",
+        _ => key,
+    };
+    let key = key.strip_prefix("commune_libre.").map_or_else(
+        || key.to_owned(),
+        |rest| format!("lieu_naissance.commune_libre.{rest}"),
+    );
+    key.replace('.', "-")
+}
+
+/// The field ids shown on each step, in page order: the error summary follows it.
+pub fn order_in_step(key: &str) -> usize {
+    const ORDER: [&str; 24] = [
+        "site_id",
+        "has_rpps",
+        "rpps_existant",
+        "notice_version",
+        "civilite",
+        "nom_naissance",
+        "prenoms",
+        "date_naissance",
+        "lieu_naissance",
+        "lieu_naissance-commune_libre-nom",
+        "lieu_naissance-commune_libre-departement",
+        "lieu_naissance-pays_cog",
+        "lieu_naissance-ville_etrangere",
+        "email",
+        "email_confirmation",
+        "mobile",
+        "situation-metier",
+        "situation-role",
+        "situation-mode_exercice",
+        "situation-date_prise_fonction",
+        "situation-nom_exercice",
+        "situation-prenom_exercice",
+        "document_id",
+        "",
+    ];
+    let id = field_id(key);
+    ORDER
+        .iter()
+        .position(|o| !o.is_empty() && (id == *o || id.starts_with(&format!("{o}-"))))
+        .unwrap_or(ORDER.len())
+}
+
+/// Errors sorted in the order of the fields on the page: `(key, field id, message)`.
+pub fn summary(errors: &FieldErrors) -> Vec<(String, String, String)> {
+    let mut list: Vec<(String, String, String)> = errors
+        .iter()
+        .filter_map(|(key, messages)| {
+            messages
+                .first()
+                .map(|m| (key.to_owned(), field_id(key), m.clone()))
+        })
+        .collect();
+    list.sort_by_key(|(key, _, _)| (order_in_step(key), key.clone()));
+    list
+}
+
+/// A file size for people: "48 ko", "1,2 Mo".
+pub fn human_size(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{} ko", bytes.div_ceil(1000))
+    } else {
+        format!("{:.1} Mo", bytes as f64 / 1_000_000.0).replace('.', ",")
+    }
+}
+
+/// What the status page says about each state, in plain words.
+pub fn status_explanation(status: shared::api::PreRegistrationStatusCode) -> &'static str {
+    use shared::api::PreRegistrationStatusCode as S;
+    match status {
+        S::Recue => {
+            "Votre demande est arrivée chez le gestionnaire RPPS+ de votre établissement. Il va vérifier votre \
+             identité et votre situation d'exercice ; vous n'avez rien à faire pour l'instant."
+        }
+        S::EnCours => {
+            "Votre gestionnaire examine votre demande. Il peut vous contacter si une information manque."
+        }
+        S::ACompleter => {
+            "Votre gestionnaire a besoin d'un complément avant de valider votre demande. Voyez ci-dessous ce qu'il \
+             demande, puis contactez-le ou répondez-lui comme indiqué."
+        }
+        S::Validee => {
+            "Votre demande est validée : votre numéro RPPS vous a été attribué. Vous allez recevoir par SMS et par \
+             email de quoi activer votre carte e-CPS."
+        }
+        S::Refusee => {
+            "Votre demande a été refusée. Le motif est indiqué ci-dessous ; adressez-vous à votre établissement si \
+             vous pensez qu'il s'agit d'une erreur."
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> CalendarDate {
+        CalendarDate::from_ymd(2026, 11, 26).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn complete() -> Draft {
+        Draft {
+            step: 6,
+            site: Some(SiteChoice {
+                id: 1,
+                nom: "EHPAD".into(),
+                finess: "319999918".into(),
+                commune: None,
+            }),
+            has_rpps: Some(false),
+            notice_version: "2026-11-26.1".into(),
+            civilite: "MME".into(),
+            nom_naissance: "N'Diaye".into(),
+            prenoms: vec!["Awa".into(), "Marie-Louise".into()],
+            naissance_jour: "3".into(),
+            naissance_mois: "11".into(),
+            naissance_annee: "1988".into(),
+            birth_country: BirthCountry::France,
+            commune: Some(PlaceChoice {
+                code: "2A004".into(),
+                label: "Ajaccio".into(),
+            }),
+            email: "awa@exemple.fr".into(),
+            email_confirmation: "awa@exemple.fr".into(),
+            mobile: "06 12 34 56 78".into(),
+            metier: "328".into(),
+            role: "GENR11".into(),
+            mode_exercice: "S".into(),
+            prise_jour: "1".into(),
+            prise_mois: "9".into(),
+            prise_annee: "2024".into(),
+            nom_exercice: "N'Diaye".into(),
+            prenom_exercice: "Awa".into(),
+            document: Some(DocumentChoice {
+                id: "d".into(),
+                ..DocumentChoice::default()
+            }),
+            ..Draft::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_draft_has_no_error_and_makes_the_api_request() {
+        let draft = complete();
+        assert!(
+            draft.errors(today()).is_empty(),
+            "{:?}",
+            draft.errors(today())
+        );
+        let request = draft.to_request();
+        assert_eq!(request.input.date_naissance, "1988-11-03");
+        assert_eq!(request.input.situation.date_prise_fonction, "2024-09-01");
+        assert_eq!(request.input.situation.finess, "319999918");
+        assert_eq!(
+            request.input.lieu_naissance.commune_cog.as_deref(),
+            Some("2A004")
+        );
+        assert_eq!(request.site_id, Some(1));
+        assert_eq!(request.input.rpps_existant, None);
+        assert!(request.commune_libre.is_none());
+    }
+
+    #[test]
+    fn each_step_shows_only_its_own_errors_with_the_shared_messages() {
+        let empty = Draft::default();
+        let step3 = empty.step_errors(3, today());
+        assert!(step3.iter().all(|(key, _)| step_of_field(key) == 3));
+        assert!(step3.contains("nom_naissance") && step3.contains("civilite"));
+        assert!(!step3.contains("email"));
+        let mut draft = complete();
+        draft.email = "awa@exemple".into();
+        let step4 = draft.step_errors(4, today());
+        let expected = shared::contact::Email::parse("awa@exemple")
+            .expect_err("invalid")
+            .to_string();
+        assert_eq!(step4.get("email"), Some(&[expected][..]));
+        assert!(draft.step_errors(3, today()).is_empty());
+    }
+
+    #[test]
+    fn dates_are_typed_as_three_numeric_fields() {
+        assert_eq!(iso_date(" 3", "11 ", "1988"), "1988-11-03");
+        assert_eq!(iso_date("", "", ""), "");
+        let mut draft = complete();
+        draft.naissance_annee = "88".into();
+        let errors = draft.step_errors(3, today());
+        assert!(
+            errors
+                .get("date_naissance")
+                .is_some_and(|m| m[0].contains("4 chiffres"))
+        );
+        draft.naissance_annee = "1988".into();
+        draft.naissance_jour = "31".into();
+        draft.naissance_mois = "4".into();
+        let errors = draft.step_errors(3, today());
+        assert!(
+            errors
+                .get("date_naissance")
+                .is_some_and(|m| m[0].contains("calendrier"))
+        );
+    }
+
+    #[test]
+    fn birth_place_choices() {
+        let mut draft = complete();
+        draft.commune_introuvable = true;
+        let errors = draft.step_errors(3, today());
+        assert!(errors.contains("lieu_naissance.commune_libre.nom"));
+        assert!(errors.contains("lieu_naissance.commune_libre.departement"));
+        draft.commune_libre_nom = "Saint-Ancien".into();
+        draft.commune_libre_departement = "2b".into();
+        assert!(draft.errors(today()).is_empty());
+        let request = draft.to_request();
+        assert_eq!(request.input.lieu_naissance, BirthPlaceInput::default());
+        assert_eq!(
+            request.commune_libre.map(|l| l.nom),
+            Some("Saint-Ancien".into())
+        );
+        draft.birth_country = BirthCountry::Abroad;
+        draft.pays = Some(PlaceChoice {
+            code: "99350".into(),
+            label: "Maroc".into(),
+        });
+        assert!(
+            draft
+                .step_errors(3, today())
+                .contains("lieu_naissance.ville_etrangere")
+        );
+        draft.ville_etrangere = "Rabat".into();
+        assert!(draft.errors(today()).is_empty());
+        assert!(draft.to_request().commune_libre.is_none());
+    }
+
+    #[test]
+    fn api_error_keys_lead_back_to_their_step_and_field() {
+        assert_eq!(step_of_field("situation.finess"), 1);
+        assert_eq!(step_of_field("site_id"), 1);
+        assert_eq!(step_of_field("notice_version"), 2);
+        assert_eq!(step_of_field("prenoms.1"), 3);
+        assert_eq!(step_of_field("lieu_naissance.commune_cog"), 3);
+        assert_eq!(step_of_field("commune_libre.nom"), 3);
+        assert_eq!(step_of_field("mobile"), 4);
+        assert_eq!(step_of_field("situation.metier"), 5);
+        assert_eq!(step_of_field("document_id"), 6);
+        assert_eq!(field_id("prenoms.1"), "prenoms-1");
+        assert_eq!(field_id("situation.finess"), "site_id");
+        assert_eq!(
+            field_id("commune_libre.nom"),
+            "lieu_naissance-commune_libre-nom"
+        );
+        let mut errors = FieldErrors::new();
+        errors.add("situation.metier", "m");
+        errors.add("mobile", "p");
+        assert_eq!(Draft::first_step_in_error(&errors), Some(4));
+    }
+
+    #[test]
+    fn the_summary_follows_the_page_order() {
+        let errors = Draft::default().step_errors(3, today());
+        let ids: Vec<String> = summary(&errors).into_iter().map(|(_, id, _)| id).collect();
+        assert_eq!(ids.first().map(String::as_str), Some("civilite"));
+        assert!(
+            ids.iter().position(|i| i == "nom_naissance")
+                < ids.iter().position(|i| i == "date_naissance")
+        );
+    }
+
+    #[test]
+    fn exercice_names_are_prefilled_once() {
+        let mut draft = complete();
+        draft.nom_exercice.clear();
+        draft.prenom_exercice = "Marie".into();
+        draft.prefill_exercice();
+        assert_eq!(
+            (draft.nom_exercice.as_str(), draft.prenom_exercice.as_str()),
+            ("N'Diaye", "Marie")
+        );
+    }
+
+    #[test]
+    fn the_rpps_question_must_be_answered() {
+        let mut draft = complete();
+        draft.has_rpps = None;
+        assert!(draft.step_errors(1, today()).contains("has_rpps"));
+        draft.has_rpps = Some(true);
+        assert!(draft.step_errors(1, today()).contains("rpps_existant"));
+        draft.rpps = "10000000001".into();
+        assert_eq!(
+            draft.to_request().input.rpps_existant.as_deref(),
+            Some("10000000001")
+        );
+    }
+
+    #[test]
+    fn the_draft_survives_json() {
+        let draft = complete();
+        let json = serde_json::to_string(&draft).expect("serialisable");
+        let back: Draft = serde_json::from_str(&json).expect("readable");
+        assert_eq!(back, draft);
+        let old: Draft = serde_json::from_str(r#"{"step":2}"#).expect("missing members are blank");
+        assert_eq!(old.step, 2);
+    }
+
+    #[test]
+    fn progress_and_sizes_in_french() {
+        assert_eq!(progress(2), "Étape 2 sur 6");
+        assert_eq!(step_title(1), "Établissement");
+        assert_eq!(human_size(48_213), "49 ko");
+        assert_eq!(human_size(1_234_567), "1,2 Mo");
+    }
+}
