@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::BirthPlaceInput;
+use crate::api::{BirthPlaceInput, CommuneLibreInput};
 use crate::error::FieldErrors;
 use crate::string_form;
 use crate::text::{self, is_name_letter};
@@ -155,6 +155,102 @@ impl TownName {
 
 string_form!(TownName, TownNameError, as_str);
 
+/// A département code: `01`…`95` (no `20`: Corsica is `2A` and `2B`), or `971`…`989` overseas.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Departement(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Indiquez le département de naissance : 2 chiffres (ou 2A, 2B pour la Corse), 3 chiffres \
+     outre-mer (par exemple 971)."
+)]
+pub struct DepartementError;
+
+impl Departement {
+    pub fn parse(s: &str) -> Result<Self, DepartementError> {
+        let code = s.trim().to_ascii_uppercase();
+        let valid = match code.as_bytes() {
+            [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                !matches!(code.as_str(), "00" | "20") && code.as_str() <= "95"
+            }
+            [b'2', b'A' | b'B'] => true,
+            [a, b, c] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => {
+                ("971"..="989").contains(&code.as_str())
+            }
+            _ => false,
+        };
+        if valid {
+            Ok(Self(code))
+        } else {
+            Err(DepartementError)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+string_form!(Departement, DepartementError, as_str);
+
+/// A French commune of birth absent from the reference list (an old name), typed by hand with its
+/// département; such a request is flagged for the gestionnaire.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CommuneLibre {
+    nom: String,
+    departement: Departement,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommuneLibreNameError {
+    #[error("Indiquez le nom de la commune de naissance.")]
+    Missing,
+    #[error("Le nom de la commune de naissance ne doit pas dépasser 100 caractères.")]
+    TooLong,
+    #[error(
+        "Le nom de la commune ne peut contenir que des lettres (accents compris), des espaces, des \
+         traits d'union, des apostrophes et des points."
+    )]
+    Characters,
+}
+
+impl CommuneLibre {
+    /// Errors are keyed `nom` and `departement`, as the input's fields.
+    pub fn from_input(input: &CommuneLibreInput) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let nom = errors.capture("nom", Self::parse_nom(&input.nom));
+        let departement = errors.capture("departement", Departement::parse(&input.departement));
+        match (nom, departement) {
+            (Some(nom), Some(departement)) => Ok(Self { nom, departement }),
+            _ => Err(errors),
+        }
+    }
+
+    fn parse_nom(s: &str) -> Result<String, CommuneLibreNameError> {
+        let nom = text::clean(s).map_err(|_| CommuneLibreNameError::Characters)?;
+        if nom.is_empty() {
+            return Err(CommuneLibreNameError::Missing);
+        }
+        if nom.chars().count() > MAX_TOWN_CHARS {
+            return Err(CommuneLibreNameError::TooLong);
+        }
+        let allowed = |c: char| is_name_letter(c) || matches!(c, ' ' | '-' | '\'' | '.');
+        if !nom.chars().all(allowed) || !nom.chars().any(is_name_letter) {
+            return Err(CommuneLibreNameError::Characters);
+        }
+        Ok(nom)
+    }
+
+    pub fn nom(&self) -> &str {
+        &self.nom
+    }
+
+    pub fn departement(&self) -> &Departement {
+        &self.departement
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BirthPlace {
@@ -228,6 +324,45 @@ mod tests {
     use super::*;
     use crate::test_support::assert_french_message;
     use proptest::prelude::*;
+
+    #[test]
+    fn departements_accept_metropolitan_corsican_and_overseas_codes() {
+        for ok in ["01", "13", "95", "2A", "2b", " 75 ", "971", "976", "988"] {
+            assert!(Departement::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "0", "00", "20", "96", "99", "2C", "970", "990", "1234", "a1",
+        ] {
+            let error = Departement::parse(bad).expect_err(bad);
+            assert_french_message(&error.to_string());
+        }
+        assert_eq!(
+            Departement::parse("2b").map(|d| d.as_str().to_owned()),
+            Ok("2B".into())
+        );
+    }
+
+    #[test]
+    fn a_commune_typed_by_hand_needs_a_name_and_a_departement() {
+        let input = |nom: &str, departement: &str| CommuneLibreInput {
+            nom: nom.into(),
+            departement: departement.into(),
+        };
+        let libre = CommuneLibre::from_input(&input("  Saint-Ancien’s   sur Mer ", "2b"));
+        let libre = libre.expect("valid");
+        assert_eq!(libre.nom(), "Saint-Ancien's sur Mer");
+        assert_eq!(libre.departement().as_str(), "2B");
+
+        let errors = CommuneLibre::from_input(&input("", "20")).expect_err("both wrong");
+        assert!(errors.contains("nom") && errors.contains("departement"));
+        for bad in ["Ville 2", "---", "x".repeat(101).as_str()] {
+            let errors = CommuneLibre::from_input(&input(bad, "31")).expect_err(bad);
+            assert!(
+                errors.contains("nom") && !errors.contains("departement"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn commune_codes() {
