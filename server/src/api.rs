@@ -15,7 +15,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::startup::AppState;
 use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord, search_words};
-use crate::{places, preregistrations};
+use crate::{auth, gestion, places, preregistrations};
 
 /// Shortest structure search, in letters or digits.
 pub const MIN_QUERY_CHARS: usize = 2;
@@ -23,8 +23,19 @@ pub const MIN_QUERY_CHARS: usize = 2;
 pub const MAX_QUERY_CHARS: usize = 100;
 
 /// The `/api` router (nested under `/api` by [`crate::router`]).
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
+    let gestion = Router::new()
+        .route("/v1/auth/sign-in", post(auth::sign_in))
+        .route("/v1/auth/sign-out", post(auth::sign_out))
+        .route("/v1/auth/password", post(auth::set_password))
+        .route("/v1/auth/me", get(auth::me))
+        .route("/v1/gestion/demandes", get(gestion::queue))
+        .route("/v1/gestion/demandes/{id}", get(gestion::detail))
+        .route("/v1/gestion/demandes/{id}/document", get(gestion::document))
+        .route("/v1/gestion/demandes/{id}/decision", post(gestion::decide))
+        .route_layer(axum::middleware::from_fn_with_state(state, auth::csrf));
     Router::new()
+        .merge(gestion)
         .route("/v1/nomenclatures", get(nomenclatures))
         .route("/v1/structures", get(structures))
         .route(
@@ -35,6 +46,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/pays", get(places::pays))
         .route("/v1/pre-registrations", post(preregistrations::submit))
         .route("/v1/suivi/{token}", get(preregistrations::status))
+        .route(
+            "/v1/suivi/{token}/corrections",
+            get(preregistrations::corrections).put(preregistrations::resubmit),
+        )
         .route(
             "/v1/email-confirmations/{token}",
             post(preregistrations::confirm_email),
@@ -198,6 +213,16 @@ pub async fn openapi_json() -> impl IntoResponse {
         preregistrations::submit,
         preregistrations::status,
         preregistrations::confirm_email,
+        preregistrations::corrections,
+        preregistrations::resubmit,
+        auth::sign_in,
+        auth::sign_out,
+        auth::me,
+        auth::set_password,
+        gestion::queue,
+        gestion::detail,
+        gestion::document,
+        gestion::decide,
         openapi_json,
     ),
     components(schemas(json::ErrorEnvelope)),
@@ -206,6 +231,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         (name = "structures", description = "Établissements (entités juridiques et sites)"),
         (name = "lieux", description = "Communes et pays de naissance (codes officiels géographiques INSEE)"),
         (name = "preinscriptions", description = "Pré-enregistrement par le professionnel (CAS 2) : notice, pièce d'identité, demande, suivi"),
+        (name = "gestion", description = "Espace des gestionnaires RPPS+ : connexion, file des demandes, décisions"),
         (name = "meta", description = "État du service et description de l'API"),
     )
 )]

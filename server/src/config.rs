@@ -41,6 +41,53 @@ pub struct Config {
     pub intake: IntakeSettings,
     /// Outgoing mail.
     pub mail: MailSettings,
+    /// Gestionnaire accounts, sessions and decisions.
+    pub gestion: GestionSettings,
+}
+
+/// Gestionnaire accounts, sessions, sign-in throttling, decisions and notifications.
+#[derive(Debug, Clone)]
+pub struct GestionSettings {
+    /// `ENROLE_SESSION_IDLE_TIMEOUT_SECS`: a session unused this long ends.
+    pub session_idle_timeout: Duration,
+    /// `ENROLE_SESSION_ABSOLUTE_TIMEOUT_SECS`: a session ends this long after sign-in, used or not.
+    pub session_absolute_timeout: Duration,
+    /// `ENROLE_PASSWORD_LINK_TTL_HOURS`: how long a one-time password link can be used.
+    pub password_link_ttl: Duration,
+    /// `ENROLE_SIGN_IN_SLOWDOWN_AFTER`: failed sign-ins (per account or address) after which answers are delayed.
+    pub sign_in_slowdown_after: i64,
+    /// `ENROLE_SIGN_IN_SLOWDOWN_MS`: that delay.
+    pub sign_in_slowdown: Duration,
+    /// `ENROLE_SIGN_IN_LOCK_AFTER`: failed sign-ins of one account that lock it.
+    pub sign_in_lock_after: i64,
+    /// `ENROLE_SIGN_IN_LOCK_AFTER_PER_ADDRESS`: failed sign-ins from one client address that lock the address.
+    pub sign_in_lock_after_per_address: i64,
+    /// `ENROLE_SIGN_IN_LOCK_SECS`: how long a lock lasts (also the window failures are counted in).
+    pub sign_in_lock: Duration,
+    /// `ENROLE_RPPS_PREFIX`: first digit of the RPPS numbers Enrôle allocates.
+    pub rpps_prefix: u8,
+    /// `ENROLE_DOCUMENT_RETENTION_SECS`: how long an identity document is kept after a final decision.
+    pub document_retention: Duration,
+    /// `ENROLE_NOTIFY_PERIOD_SECS`: at most one new-request email per gestionnaire per period.
+    pub notify_period: Duration,
+}
+
+impl Default for GestionSettings {
+    fn default() -> Self {
+        Self {
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            session_absolute_timeout: Duration::from_secs(12 * 3600),
+            password_link_ttl: Duration::from_secs(72 * 3600),
+            sign_in_slowdown_after: 3,
+            sign_in_slowdown: Duration::from_millis(1000),
+            sign_in_lock_after: 5,
+            sign_in_lock_after_per_address: 50,
+            sign_in_lock: Duration::from_secs(15 * 60),
+            rpps_prefix: 9,
+            document_retention: Duration::ZERO,
+            notify_period: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// Default largest identity document: 5 MiB.
@@ -348,9 +395,81 @@ impl Config {
             },
         };
 
+        let g = GestionSettings::default();
+        let gestion = GestionSettings {
+            session_idle_timeout: Duration::from_secs(number(
+                &get,
+                "ENROLE_SESSION_IDLE_TIMEOUT_SECS",
+                g.session_idle_timeout.as_secs(),
+                1,
+            )?),
+            session_absolute_timeout: Duration::from_secs(number(
+                &get,
+                "ENROLE_SESSION_ABSOLUTE_TIMEOUT_SECS",
+                g.session_absolute_timeout.as_secs(),
+                1,
+            )?),
+            password_link_ttl: Duration::from_secs(
+                number(&get, "ENROLE_PASSWORD_LINK_TTL_HOURS", 72, 1)?.saturating_mul(3600),
+            ),
+            sign_in_slowdown_after: i64::try_from(number(
+                &get,
+                "ENROLE_SIGN_IN_SLOWDOWN_AFTER",
+                3,
+                1,
+            )?)
+            .unwrap_or(i64::MAX),
+            sign_in_slowdown: Duration::from_millis(number(
+                &get,
+                "ENROLE_SIGN_IN_SLOWDOWN_MS",
+                1000,
+                0,
+            )?),
+            sign_in_lock_after: i64::try_from(number(&get, "ENROLE_SIGN_IN_LOCK_AFTER", 5, 1)?)
+                .unwrap_or(i64::MAX),
+            sign_in_lock_after_per_address: i64::try_from(number(
+                &get,
+                "ENROLE_SIGN_IN_LOCK_AFTER_PER_ADDRESS",
+                50,
+                1,
+            )?)
+            .unwrap_or(i64::MAX),
+            sign_in_lock: Duration::from_secs(number(
+                &get,
+                "ENROLE_SIGN_IN_LOCK_SECS",
+                g.sign_in_lock.as_secs(),
+                1,
+            )?),
+            rpps_prefix: match get("ENROLE_RPPS_PREFIX") {
+                None => g.rpps_prefix,
+                Some(raw) => match raw.parse::<u8>() {
+                    Ok(d) if (2..=9).contains(&d) => d,
+                    _ => {
+                        return Err(ConfigError::new(
+                            "ENROLE_RPPS_PREFIX",
+                            "attendu un chiffre de 2 à 9 (les vrais numéros RPPS commencent par 1)",
+                        ));
+                    }
+                },
+            },
+            document_retention: Duration::from_secs(number(
+                &get,
+                "ENROLE_DOCUMENT_RETENTION_SECS",
+                0,
+                0,
+            )?),
+            notify_period: Duration::from_secs(number(
+                &get,
+                "ENROLE_NOTIFY_PERIOD_SECS",
+                g.notify_period.as_secs(),
+                1,
+            )?),
+        };
+
         Ok(Self {
             intake,
             mail,
+            gestion,
             database_url: SecretString::from(database_url),
             listen,
             outbox_dir: get("ENROLE_OUTBOX_DIR")

@@ -31,6 +31,18 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not found")]
     NotFound,
+    /// No valid session (401).
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// Wrong address or password (401), one constant answer.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Refused (403), e.g. the CSRF check.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Too many failed sign-ins (429, with `Retry-After`).
+    #[error("sign-in locked")]
+    Locked { retry_after_secs: u64 },
     #[error("method not allowed")]
     MethodNotAllowed,
     /// The data conflicts with what is stored (409), per field.
@@ -99,6 +111,9 @@ impl ApiError {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -116,6 +131,10 @@ impl ApiError {
             Self::Validation { .. } => "validation",
             Self::BadRequest(_) => "bad_request",
             Self::NotFound => "not_found",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden(_) => "forbidden",
+            Self::Locked { .. } => "locked",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict { .. } => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
@@ -133,7 +152,16 @@ impl ApiError {
         match self {
             Self::Validation { message, .. }
             | Self::Conflict { message, .. }
-            | Self::BadRequest(message) => message.clone(),
+            | Self::BadRequest(message)
+            | Self::Forbidden(message) => message.clone(),
+            Self::Unauthenticated => {
+                "Vous n'êtes pas connecté, ou votre session a expiré : connectez-vous.".to_owned()
+            }
+            Self::InvalidCredentials => "Adresse ou mot de passe incorrect.".to_owned(),
+            Self::Locked { retry_after_secs } => format!(
+                "Trop de tentatives de connexion : réessayez dans {} minute(s).",
+                retry_after_secs.div_ceil(60).max(1)
+            ),
             Self::NotFound => "Cette adresse n'existe pas dans l'API.".to_owned(),
             Self::MethodNotAllowed => {
                 "Cette méthode HTTP n'est pas acceptée pour cette adresse.".to_owned()
@@ -189,9 +217,9 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let retry_after = match &self {
-            Self::TooManyRequests { retry_after_secs } | Self::InProgress { retry_after_secs } => {
-                Some(*retry_after_secs)
-            }
+            Self::TooManyRequests { retry_after_secs }
+            | Self::InProgress { retry_after_secs }
+            | Self::Locked { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
         let body = serde_json::to_vec(&self.envelope()).unwrap_or_else(|_| {

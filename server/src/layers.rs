@@ -37,9 +37,10 @@ const HSTS: &str = "max-age=31536000; includeSubDomains";
 pub fn apply(router: Router, config: &Config) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let security = ServiceBuilder::new()
-        .layer(header_layer(
+        // A handler may set a stricter policy (the identity document is served with `sandbox`).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))

@@ -4,11 +4,14 @@
 //! [`Application`].
 
 pub mod api;
+pub mod auth;
 pub mod client_ip;
 pub mod config;
 pub mod documents;
 pub mod error;
 pub mod establishments;
+pub mod gestion;
+pub mod gestionnaires;
 pub mod health;
 pub mod layers;
 pub mod mail;

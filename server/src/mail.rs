@@ -259,6 +259,153 @@ pub fn receipt(
     }
 }
 
+fn simple_email(
+    recipient: &str,
+    subject: String,
+    paragraphs: &[String],
+    link: Option<(&str, &str)>,
+) -> NewEmail {
+    let mut text_body = String::from("Bonjour,\n\n");
+    let mut html_body = format!(
+        "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
+         <body style=\"font-family: sans-serif; line-height: 1.5; max-width: 40em\">\n<p>Bonjour,</p>\n",
+        escape_html(&subject)
+    );
+    for paragraph in paragraphs {
+        text_body.push_str(paragraph);
+        text_body.push_str("\n\n");
+        html_body.push_str(&format!(
+            "<p>{}</p>\n",
+            escape_html(paragraph).replace('\n', "<br>")
+        ));
+    }
+    if let Some((label, url)) = link {
+        text_body.push_str(&format!("{label} :\n{url}\n\n"));
+        html_body.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p>\n",
+            escape_html(url),
+            escape_html(label)
+        ));
+    }
+    text_body.push_str("Enrôle\n");
+    html_body.push_str("<p>Enrôle</p>\n</body></html>\n");
+    NewEmail {
+        recipient: recipient.to_owned(),
+        subject,
+        text_body,
+        html_body,
+    }
+}
+
+/// The one-time link to set a gestionnaire's password.
+pub fn password_link(recipient: &str, nom: &str, link: &str, valid_hours: i64) -> NewEmail {
+    simple_email(
+        recipient,
+        "Enrôle : choisissez votre mot de passe de gestionnaire RPPS+".to_owned(),
+        &[
+            format!("Un compte de gestionnaire RPPS+ a été ouvert pour vous ({nom}) dans Enrôle."),
+            format!(
+                "Choisissez votre mot de passe grâce à ce lien personnel, utilisable une seule fois pendant \
+                 {valid_hours} heures. Ne le transmettez à personne."
+            ),
+        ],
+        Some(("Choisir mon mot de passe", link)),
+    )
+}
+
+/// The email telling the professional about a gestionnaire's decision.
+pub fn decision(
+    demande: &crate::storage::DemandeRecord,
+    decision: &crate::storage::Decision,
+    rpps: Option<&str>,
+    public_url: &str,
+) -> NewEmail {
+    use crate::storage::Decision;
+    let reference = &demande.reference;
+    let site = &demande.site_nom;
+    let follow = "Vous pouvez suivre votre demande grâce au lien personnel reçu dans le message de confirmation \
+                  de votre demande.".to_owned();
+    match decision {
+        Decision::Validate { .. } => {
+            let number = rpps.unwrap_or_default();
+            simple_email(
+                &demande.email,
+                format!("Votre numéro RPPS : {number} (demande {reference})"),
+                &[
+                    format!("Votre demande d'enregistrement {reference} a été validée par « {site} »."),
+                    format!("Votre numéro RPPS est : {number}"),
+                    "Et maintenant ? Dans les 48 heures, vous pourrez activer votre carte e-CPS (application \
+                     e-CPS sur votre téléphone) avec cette adresse email et votre numéro de mobile. Votre situation \
+                     d'exercice (sans dates) sera publiée dans l'Annuaire Santé."
+                        .to_owned(),
+                ],
+                Some(("Enrôle", public_url)),
+            )
+        }
+        Decision::Reject { reason, .. } => simple_email(
+            &demande.email,
+            format!("Votre demande d'enregistrement RPPS+ {reference} n'a pas été acceptée"),
+            &[
+                format!("Votre demande d'enregistrement {reference} n'a pas été acceptée par « {site} »."),
+                format!("Motif : {reason}"),
+                "Pour toute question, adressez-vous au service des ressources humaines de votre établissement."
+                    .to_owned(),
+                follow,
+            ],
+            None,
+        ),
+        Decision::Return { summary, .. } => simple_email(
+            &demande.email,
+            format!("Votre demande d'enregistrement RPPS+ {reference} est à compléter"),
+            &[
+                format!("Le gestionnaire RPPS+ de « {site} » vous demande de compléter votre demande {reference} :"),
+                summary.clone(),
+                "Corrigez ces informations depuis votre lien personnel de suivi (reçu dans le message de \
+                 confirmation de votre demande), puis renvoyez la demande."
+                    .to_owned(),
+            ],
+            None,
+        ),
+    }
+}
+
+/// The batched notice to a gestionnaire that requests arrived (no personal data).
+pub fn new_requests(recipient: &str, public_url: &str) -> NewEmail {
+    simple_email(
+        recipient,
+        "Enrôle : de nouvelles demandes d'enregistrement RPPS+ vous attendent".to_owned(),
+        &["De nouvelles demandes d'enregistrement sont arrivées dans votre file.".to_owned()],
+        Some((
+            "Ouvrir la file des demandes",
+            &format!("{public_url}/gestion/demandes"),
+        )),
+    )
+}
+
+/// Queues the batched new-request notices until the task is dropped, checking at least every 5 seconds (or every
+/// `period` when shorter).
+pub async fn run_notifier(storage: Storage, config: Arc<Config>, wake_mail: Arc<Notify>) {
+    let period = config.gestion.notify_period;
+    let tick = period.min(Duration::from_secs(5));
+    let public_url = config.public_url.clone();
+    let email_for = move |recipient: &str| new_requests(recipient, &public_url);
+    let period = time::Duration::try_from(period).unwrap_or(time::Duration::HOUR);
+    loop {
+        match storage.queue_due_notifications(period, &email_for).await {
+            Ok(0) => {}
+            Ok(queued) => {
+                tracing::info!(queued, "new-request notices queued");
+                wake_mail.notify_one();
+            }
+            Err(err) => tracing::warn!(error = ?err, "notifier: database not reachable"),
+        }
+        if let Err(err) = storage.purge_documents().await {
+            tracing::warn!(error = ?err, "document purge failed");
+        }
+        tokio::time::sleep(tick).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use enrole_server::establishments::{self, EstablishmentError, EstablishmentInput, SiteInput};
+use enrole_server::gestionnaires;
 use enrole_server::storage::{Actor, EstablishmentKey, EstablishmentWithSites, Storage};
 use enrole_server::{Application, Config, telemetry};
 use serde_json::json;
@@ -31,6 +32,73 @@ enum Command {
     /// Entités juridiques et leurs sites.
     #[command(subcommand)]
     Establishment(EstablishmentCommand),
+    /// Gestionnaires RPPS+ : comptes, rattachements, désactivation.
+    #[command(subcommand)]
+    Gestionnaire(GestionnaireCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum GestionnaireCommand {
+    /// Crée un gestionnaire rattaché à une entité juridique (tous ses sites) ou à un site, et lui envoie un
+    /// lien à usage unique pour choisir son mot de passe (le lien est aussi affiché).
+    Create {
+        /// Adresse email professionnelle.
+        #[arg(long)]
+        email: String,
+        /// Nom et prénom.
+        #[arg(long)]
+        nom: String,
+        #[command(flatten)]
+        target: AttachArgs,
+    },
+    /// Rattache un gestionnaire existant à une autre entité juridique ou à un autre site.
+    Attach {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        target: AttachArgs,
+    },
+    /// Envoie (et affiche) un nouveau lien à usage unique pour choisir le mot de passe.
+    PasswordLink {
+        #[arg(long)]
+        email: String,
+    },
+    /// Désactive un gestionnaire qui part : ses sessions se terminent immédiatement.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Liste les gestionnaires et leurs rattachements.
+    List,
+}
+
+/// An entité juridique or a site (exactly one).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct AttachArgs {
+    /// SIRET de l'entité juridique (le gestionnaire couvre tous ses sites).
+    #[arg(long)]
+    ej_siret: Option<String>,
+    /// Identifiant de l'entité juridique.
+    #[arg(long)]
+    ej_id: Option<i64>,
+    /// FINESS géographique d'un site.
+    #[arg(long)]
+    site_finess: Option<String>,
+}
+
+impl AttachArgs {
+    fn target(&self) -> Option<gestionnaires::AttachTo> {
+        if let Some(siret) = &self.ej_siret {
+            return Some(gestionnaires::AttachTo::EjSiret(siret.clone()));
+        }
+        if let Some(id) = self.ej_id {
+            return Some(gestionnaires::AttachTo::EjId(id));
+        }
+        self.site_finess
+            .clone()
+            .map(gestionnaires::AttachTo::SiteFiness)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,7 +244,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let report = establishments::seed_demo(&storage)
                 .await
                 .map_err(establishment_error)?;
+            let (gestionnaire, link) =
+                gestionnaires::seed_demo(&storage, &config, report.establishment.id)
+                    .await
+                    .map_err(establishment_error)?;
             storage.close().await;
+            out(&format!(
+                "Gestionnaire de démonstration : {} ({}). Lien à usage unique pour choisir son mot de passe :\n{link}",
+                gestionnaire.nom, gestionnaire.email
+            ))?;
             out(&format!(
                 "Données de démonstration : entité juridique « {} » (id {}, {}), sites créés : {}, déjà présents : {}.",
                 report.establishment.nom,
@@ -195,6 +271,105 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let result = establishment(&storage, command).await;
             storage.close().await;
             result
+        }
+        Command::Gestionnaire(command) => {
+            let storage = open_storage(&config).await?;
+            let result = gestionnaire(&storage, &config, command).await;
+            storage.close().await;
+            result
+        }
+    }
+}
+
+async fn find_gestionnaire(
+    storage: &Storage,
+    email: &str,
+) -> anyhow::Result<enrole_server::storage::GestionnaireRecord> {
+    storage
+        .find_gestionnaire_by_email(&enrole_server::auth::normalise_email(email))
+        .await?
+        .context("aucun gestionnaire avec cette adresse")
+}
+
+async fn gestionnaire(
+    storage: &Storage,
+    config: &Config,
+    command: GestionnaireCommand,
+) -> anyhow::Result<()> {
+    let actor = Actor::cli();
+    match command {
+        GestionnaireCommand::Create { email, nom, target } => {
+            let target = target
+                .target()
+                .context("indiquez --ej-siret, --ej-id ou --site-finess")?;
+            let created = gestionnaires::create(storage, &email, &nom, &target, &actor)
+                .await
+                .map_err(establishment_error)?;
+            let link =
+                gestionnaires::issue_password_link(storage, config, &created, &actor).await?;
+            out(&format!(
+                "Gestionnaire créé : {} <{}> (id {}). Lien envoyé par email (à usage unique) :\n{link}",
+                created.nom, created.email, created.id
+            ))
+        }
+        GestionnaireCommand::Attach { email, target } => {
+            let found = find_gestionnaire(storage, &email).await?;
+            let target = target
+                .target()
+                .context("indiquez --ej-siret, --ej-id ou --site-finess")?;
+            let resolved = gestionnaires::resolve(storage, &target)
+                .await
+                .map_err(establishment_error)?;
+            let added = storage
+                .attach_gestionnaire(found.id, resolved, &actor)
+                .await?;
+            out(if added {
+                "Rattachement ajouté."
+            } else {
+                "Ce rattachement existait déjà."
+            })
+        }
+        GestionnaireCommand::PasswordLink { email } => {
+            let found = find_gestionnaire(storage, &email).await?;
+            anyhow::ensure!(found.disabled_at.is_none(), "ce gestionnaire est désactivé");
+            let link = gestionnaires::issue_password_link(storage, config, &found, &actor).await?;
+            out(&format!("Lien envoyé par email (à usage unique) :\n{link}"))
+        }
+        GestionnaireCommand::Disable { email } => {
+            let found = find_gestionnaire(storage, &email).await?;
+            storage.disable_gestionnaire(found.id, &actor).await?;
+            out(&format!(
+                "Gestionnaire {} désactivé ; ses sessions sont terminées.",
+                found.email
+            ))
+        }
+        GestionnaireCommand::List => {
+            let all = storage.list_gestionnaires().await?;
+            if all.is_empty() {
+                return out("Aucun gestionnaire (voir `enrole gestionnaire create --help`).");
+            }
+            let lines: Vec<String> = all
+                .iter()
+                .map(|l| {
+                    let g = &l.gestionnaire;
+                    let state = if g.disabled_at.is_some() {
+                        "désactivé"
+                    } else if g.password_hash.is_none() {
+                        "mot de passe à choisir"
+                    } else {
+                        "actif"
+                    };
+                    format!(
+                        "{}  {}  {}  [{}]  {}",
+                        g.id,
+                        g.email,
+                        g.nom,
+                        state,
+                        l.attachments.join(", ")
+                    )
+                })
+                .collect();
+            out(&lines.join("\n"))
         }
     }
 }

@@ -151,6 +151,7 @@ struct Checked {
 async fn check(
     state: &AppState,
     request: json::PreRegistrationRequest,
+    own_document: Option<&str>,
 ) -> Result<Checked, ApiError> {
     let mut errors = FieldErrors::new();
     let mut input = request.input;
@@ -262,6 +263,7 @@ async fn check(
         };
         match state_of {
             DocumentState::Free => {}
+            DocumentState::Referenced if own_document == Some(document_id.as_str()) => {}
             DocumentState::Missing => errors.add(
                 "document_id",
                 "La copie de la pièce d'identité est introuvable : joignez-la à nouveau.",
@@ -477,7 +479,7 @@ async fn process(
     request: json::PreRegistrationRequest,
     user_agent: Option<String>,
 ) -> Result<Response, ApiError> {
-    let checked = check(state, request).await?;
+    let checked = check(state, request, None).await?;
     // Two tries: a reference collision (1 in 10¹¹) gets a new reference.
     for _ in 0..2 {
         let status_token = tokens::new_token();
@@ -640,4 +642,142 @@ mod tests {
             assert!(!valid_departement(bad), "{bad}");
         }
     }
+}
+
+/// The request behind a status token, when it awaits corrections: (id, site id, document id, corrections).
+async fn to_correct(
+    state: &AppState,
+    token: &str,
+) -> Result<(i64, i64, String, Vec<json::Correction>), ApiError> {
+    if !tokens::is_token(token) {
+        return Err(ApiError::NotFound);
+    }
+    let (id, site_id, status, document_id, corrections) = state
+        .storage
+        .correction_target(&tokens::sha256_hex(token.as_bytes()))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if status != "a_completer" {
+        return Err(ApiError::Conflict {
+            message: "Cette demande n'attend pas de correction.".to_owned(),
+            fields: FieldErrors::new(),
+        });
+    }
+    let corrections = corrections
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    Ok((id, site_id, document_id, corrections))
+}
+
+/// What the gestionnaire asked to correct, and the request as stored.
+#[utoipa::path(
+    get,
+    path = "/api/v1/suivi/{token}/corrections",
+    tag = "preinscriptions",
+    params(("token" = String, Path, description = "Jeton du lien de suivi")),
+    responses(
+        (status = 200, description = "Les corrections demandées et la demande", body = json::CorrectionsView),
+        (status = 404, description = "Jeton inconnu", body = json::ErrorEnvelope),
+        (status = 409, description = "La demande n'attend pas de correction", body = json::ErrorEnvelope),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn corrections(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let (id, _, _, corrections) = to_correct(&state, &token).await?;
+    let d = state
+        .storage
+        .find_demande_by_id(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let demande = json::PreRegistrationRequest {
+        input: json::PreRegistrationInput {
+            civilite: d.civilite,
+            nom_naissance: d.nom_naissance,
+            prenoms: serde_json::from_str(&d.prenoms).unwrap_or_default(),
+            date_naissance: d.date_naissance,
+            lieu_naissance: json::BirthPlaceInput {
+                commune_cog: d.lieu_commune_cog,
+                pays_cog: d.lieu_pays_cog,
+                ville_etrangere: d.lieu_ville_etrangere,
+            },
+            email: d.email.clone(),
+            email_confirmation: d.email,
+            mobile: d.mobile,
+            situation: json::SituationInput {
+                finess: d.finess,
+                nom_exercice: d.nom_exercice,
+                prenom_exercice: d.prenom_exercice,
+                metier: d.metier,
+                role: d.role,
+                mode_exercice: d.mode_exercice,
+                date_prise_fonction: d.date_prise_fonction,
+            },
+            rpps_existant: d.rpps_existant,
+            notice_version: notice::current_version(&state.config.intake),
+        },
+        site_id: Some(d.site_id),
+        document_id: d.document_id,
+        commune_libre: d.lieu_commune_libre.map(|nom| json::CommuneLibreInput {
+            nom,
+            departement: d.lieu_departement_libre.unwrap_or_default(),
+        }),
+    };
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        ApiJson(json::CorrectionsView {
+            corrections,
+            demande,
+        }),
+    )
+        .into_response())
+}
+
+/// Sends the corrected request back to the gestionnaire (same checks as a submission; the same identity
+/// document may be kept).
+#[utoipa::path(
+    put,
+    path = "/api/v1/suivi/{token}/corrections",
+    tag = "preinscriptions",
+    params(("token" = String, Path, description = "Jeton du lien de suivi")),
+    request_body = json::PreRegistrationRequest,
+    responses(
+        (status = 200, description = "Demande renvoyée : elle revient dans la file", body = json::PreRegistrationStatus),
+        (status = 404, description = "Jeton inconnu", body = json::ErrorEnvelope),
+        (status = 409, description = "La demande n'attend pas de correction", body = json::ErrorEnvelope),
+        (status = 422, description = "Champs invalides", body = json::ErrorEnvelope),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn resubmit(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    Path(token): Path<String>,
+    ApiJson(request): ApiJson<json::PreRegistrationRequest>,
+) -> Result<Response, ApiError> {
+    let (id, site_id, document_id, _) = to_correct(&state, &token).await?;
+    if request.site_id != Some(site_id) {
+        return Err(ApiError::field(
+            "site_id",
+            "L'établissement d'une demande renvoyée ne peut pas changer : faites une nouvelle demande.",
+        ));
+    }
+    let checked = check(&state, request, Some(&document_id)).await?;
+    let new = new_request(&checked, None, String::new(), String::new());
+    let done = state
+        .storage
+        .resubmit_pre_registration(id, &new, &Actor::public(client))
+        .await?;
+    if !done {
+        return Err(ApiError::Conflict {
+            message: "Cette demande n'attend pas de correction.".to_owned(),
+            fields: FieldErrors::new(),
+        });
+    }
+    status(State(state), Path(token))
+        .await
+        .map(IntoResponse::into_response)
 }

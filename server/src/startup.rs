@@ -52,7 +52,7 @@ pub fn router(state: AppState) -> Router {
         Router::new()
             .route("/healthz", get(health::healthz))
             .route("/readyz", get(health::readyz))
-            .nest("/api", api::router())
+            .nest("/api", api::router(state.clone()))
             .fallback(spa::serve),
         config.http.max_body_bytes,
     )
@@ -130,6 +130,11 @@ impl Application {
             state.config.mail.clone(),
             Arc::clone(&state.mail_wakeup),
         ));
+        let notifier = tokio::spawn(mail::run_notifier(
+            storage.clone(),
+            Arc::clone(&state.config),
+            Arc::clone(&state.mail_wakeup),
+        ));
         let app = router(state);
         tracing::info!(%local_addr, "serving");
 
@@ -158,6 +163,7 @@ impl Application {
             }
         };
         worker.abort();
+        notifier.abort();
         storage.close().await;
         tracing::info!("stopped");
         result

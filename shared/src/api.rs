@@ -355,6 +355,234 @@ pub struct EmailConfirmation {
     pub confirmed_at: String,
 }
 
+/// `POST /api/v1/auth/sign-in`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/password`: the one-time link's token and the new password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetPasswordRequest {
+    pub token: String,
+    pub password: String,
+}
+
+/// A site a gestionnaire covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GestionSite {
+    pub id: i64,
+    pub nom: String,
+    pub finess: Option<String>,
+    pub commune: Option<String>,
+    pub entite_juridique_nom: String,
+}
+
+/// The signed-in gestionnaire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GestionnaireInfo {
+    pub id: i64,
+    pub email: String,
+    pub nom: String,
+}
+
+/// `GET /api/v1/auth/me` (and the answer of a sign-in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    /// `gestionnaire`.
+    pub role: String,
+    pub gestionnaire: GestionnaireInfo,
+    pub sites: Vec<GestionSite>,
+    /// RFC 3339 UTC: the session ends then at the latest.
+    pub session_expires_at: String,
+}
+
+/// Counts of requests per status, for one site or the whole scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusCounts {
+    pub recue: i64,
+    pub en_cours: i64,
+    pub a_completer: i64,
+    pub validee: i64,
+    pub refusee: i64,
+}
+
+/// Per-site counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SiteCounts {
+    pub site_id: i64,
+    pub counts: StatusCounts,
+}
+
+/// Signals shown on a queue row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueFlags {
+    pub possible_duplicate: bool,
+    pub rpps_existant_declare: bool,
+    pub email_confirmed: bool,
+    pub commune_saisie_libre: bool,
+    pub deja_renvoyee: bool,
+}
+
+/// One row of the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueRow {
+    pub id: i64,
+    pub reference: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    pub age_days: i64,
+    pub site_id: i64,
+    pub site_nom: String,
+    pub nom_naissance: String,
+    pub prenoms: Vec<String>,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    pub metier: String,
+    pub metier_label: String,
+    pub role: String,
+    pub role_label: String,
+    pub status: PreRegistrationStatusCode,
+    pub flags: QueueFlags,
+}
+
+/// `GET /api/v1/gestion/demandes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueuePage {
+    pub demandes: Vec<QueueRow>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// Counts over every site of the gestionnaire.
+    pub counts: StatusCounts,
+    pub counts_by_site: Vec<SiteCounts>,
+}
+
+/// A field to correct, as the gestionnaire asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Correction {
+    /// A form key (`nom_naissance`, `lieu_naissance`, `document_id`…).
+    pub field: String,
+    pub message: String,
+}
+
+/// `POST /api/v1/gestion/demandes/{id}/decision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecisionRequest {
+    /// `validate`, `reject` or `return`.
+    pub decision: String,
+    pub reason: Option<String>,
+    /// `reject`: one of the common reasons (`identite_non_verifiee`, `hors_perimetre`, `doublon`,
+    /// `piece_illisible`, `autre`).
+    pub reason_code: Option<String>,
+    /// `return`: what to fix.
+    pub corrections: Option<Vec<Correction>>,
+    /// `validate`: attach to this existing RPPS number instead of allocating one.
+    pub attach_to_rpps: Option<String>,
+    /// The status the gestionnaire saw (`recue`, `en_cours`); refused with 409 if it changed.
+    pub expected_status: Option<PreRegistrationStatusCode>,
+}
+
+/// The answer of a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecisionResult {
+    pub id: i64,
+    pub status: PreRegistrationStatusCode,
+    pub rpps: Option<String>,
+    /// True when attached to an existing identity (no new number).
+    pub identity_reused: bool,
+}
+
+/// An existing identity that may be the same person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdentityCandidate {
+    pub rpps: String,
+    pub nom_naissance: String,
+    pub prenoms: Vec<String>,
+    pub date_naissance: String,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    /// Why it is proposed: `prenom` (same first first-name) and/or `lieu` (same birth place).
+    pub matches: Vec<String>,
+}
+
+/// Another open request that may be the same person (`id` and `reference` only within the gestionnaire's scope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestCandidate {
+    pub id: Option<i64>,
+    pub reference: Option<String>,
+    pub site_nom: String,
+    pub status: PreRegistrationStatusCode,
+    pub matches: Vec<String>,
+}
+
+/// `GET /api/v1/gestion/demandes/{id}`: everything the professional entered, flags, duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DemandeDetail {
+    pub id: i64,
+    pub reference: String,
+    pub status: PreRegistrationStatusCode,
+    pub status_label: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub site: GestionSite,
+    pub civilite: String,
+    pub nom_naissance: String,
+    pub prenoms: Vec<String>,
+    pub date_naissance: String,
+    pub lieu_naissance: BirthPlaceInput,
+    /// A commune typed by hand: (nom, département).
+    pub commune_libre: Option<CommuneLibreInput>,
+    pub email: String,
+    pub email_confirmed: bool,
+    pub mobile: String,
+    pub situation: SituationInput,
+    pub metier_label: String,
+    pub role_label: String,
+    pub mode_exercice_label: String,
+    pub rpps_existant: Option<String>,
+    /// `validee`: the RPPS number.
+    pub rpps: Option<String>,
+    /// `/api/v1/gestion/demandes/{id}/document` while the document is kept.
+    pub document_url: Option<String>,
+    pub document_content_type: String,
+    /// After a final decision: "pièce vérifiée : type, date, par qui".
+    pub piece_verifiee: Option<String>,
+    pub flags: QueueFlags,
+    /// `a_completer`: what was asked.
+    pub corrections: Vec<Correction>,
+    pub status_detail: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub duplicate_identities: Vec<IdentityCandidate>,
+    pub duplicate_requests: Vec<RequestCandidate>,
+}
+
+/// `GET /api/v1/suivi/{token}/corrections`: what to fix and the request as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CorrectionsView {
+    pub corrections: Vec<Correction>,
+    /// The request as stored, to edit and send back with `PUT` (same shape as the submission).
+    pub demande: PreRegistrationRequest,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

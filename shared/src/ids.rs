@@ -252,6 +252,19 @@ impl Rpps {
         Some(Self(digits))
     }
 
+    /// Like [`Rpps::allocate`] with another first digit: `prefix_digit` (0–9), the sequence on 9 digits, then
+    /// a Luhn key. A prefix other than 1 keeps allocated numbers apart from real RPPS numbers (which start
+    /// with 1). `None` for a prefix above 9 or once the 10⁹ sequences are used up.
+    pub fn allocate_in(prefix_digit: u8, sequence: u64) -> Option<Self> {
+        if prefix_digit > 9 || sequence >= RPPS_CAPACITY {
+            return None;
+        }
+        let mut digits = format!("{prefix_digit}{sequence:09}");
+        let key = luhn_check_digit(digits.as_bytes());
+        digits.push(char::from(b'0' + key));
+        Some(Self(digits))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -274,6 +287,18 @@ mod tests {
     use super::*;
     use crate::test_support::assert_french_message;
     use proptest::prelude::*;
+
+    #[test]
+    fn numbers_allocated_in_another_range_keep_their_prefix_and_key() {
+        let first = Rpps::allocate_in(9, 0).expect("first");
+        assert_eq!(first.as_str().len(), 11);
+        assert!(first.as_str().starts_with("9000000000"));
+        assert!(first.has_valid_key());
+        assert_eq!(Rpps::allocate_in(1, 42), Rpps::allocate(42));
+        assert_ne!(Rpps::allocate_in(9, 1), Rpps::allocate_in(9, 2));
+        assert!(Rpps::allocate_in(10, 0).is_none());
+        assert!(Rpps::allocate_in(9, RPPS_CAPACITY).is_none());
+    }
 
     #[test]
     fn luhn_check_digits() {

@@ -344,9 +344,9 @@ impl Storage {
                  lieu_commune_libre, lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
                  nom_exercice, prenom_exercice, metier, role, mode_exercice, date_prise_fonction, rpps_existant, \
                  notice_version, document_id, user_agent, status_token_hash, email_token_hash, created_at, \
-                 updated_at) \
+                 updated_at, identity_key) \
                  VALUES ($1, $2, 'recue', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29) RETURNING id",
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29, $30) RETURNING id",
             )
             .bind(&r.reference)
             .bind(r.site_id)
@@ -377,6 +377,7 @@ impl Storage {
             .bind(&r.status_token_hash)
             .bind(&r.email_token_hash)
             .bind(now)
+            .bind(super::queue::identity_key(&r.nom_naissance, &r.date_naissance))
             .fetch_one(&mut *tx)
             .await;
             let id = match inserted {
@@ -386,6 +387,20 @@ impl Storage {
                 }
                 Err(err) => return Err(err.into()),
             };
+            super::queue::bump!(&mut *tx, r.site_id, "recue", 1_i64);
+            // Gestionnaires of the site have something new: the notifier batches their emails.
+            sqlx::query(
+                "INSERT INTO gestionnaire_notifications (gestionnaire_id, pending_since) \
+                 SELECT g.id, $2 FROM gestionnaires g WHERE g.disabled_at IS NULL AND g.id IN \
+                 (SELECT a.gestionnaire_id FROM gestionnaire_attachments a WHERE a.site_id = $1 \
+                  OR a.establishment_id = (SELECT s.establishment_id FROM sites s WHERE s.id = $1)) \
+                 ON CONFLICT (gestionnaire_id) DO UPDATE SET pending_since = \
+                 COALESCE(gestionnaire_notifications.pending_since, excluded.pending_since)",
+            )
+            .bind(r.site_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "UPDATE idempotency_keys SET state = 'done', response_status = $2, response_body = $3, \
                  updated_at = $4 WHERE key = $1",
@@ -462,30 +477,6 @@ impl Storage {
             .await?;
             Ok(found.map(|(reference, at)| (reference, at.unwrap_or(now))))
         })
-    }
-
-    /// Changes a request's status (the gestionnaire's decision; used by tests until the gestionnaire pages exist).
-    #[tracing::instrument(skip_all, err)]
-    pub async fn set_pre_registration_status(
-        &self,
-        reference: &str,
-        status: &str,
-        detail: Option<&str>,
-        rpps: Option<&str>,
-    ) -> Result<bool, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query(
-            "UPDATE pre_registrations SET status = $2, status_detail = $3, rpps = $4, updated_at = $5 \
-             WHERE reference = $1",
-        )
-        .bind(reference)
-        .bind(status)
-        .bind(detail)
-        .bind(rpps)
-        .bind(now())
-        .execute(pool)
-        .await?
-        .rows_affected()
-            == 1))
     }
 
     /// Number of stored pre-registrations.

@@ -4,8 +4,11 @@
 //! Callers hand over already validated values (see [`crate::establishments`]); the database constraints are the
 //! last line of defence and their names map back to fields ([`Constraint`]).
 
+#[macro_use]
 mod intake;
+mod gestion;
 mod postgres;
+mod queue;
 mod sqlite;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -15,8 +18,10 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use crate::config::DatabaseSettings;
+pub use gestion::*;
 pub use intake::*;
 pub use postgres::PgStorage;
+pub use queue::*;
 pub use sqlite::SqliteStorage;
 
 /// Most results a structure search returns.
@@ -110,6 +115,11 @@ impl Actor {
         Self(format!("system:{what}"))
     }
 
+    /// A signed-in gestionnaire, by id.
+    pub fn gestionnaire(id: i64) -> Self {
+        Self(format!("gestionnaire:{id}"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -122,6 +132,7 @@ pub enum Constraint {
     EstablishmentFinessJuridique,
     SiteFiness,
     SiteSiret,
+    GestionnaireEmail,
 }
 
 impl Constraint {
@@ -132,6 +143,7 @@ impl Constraint {
             "establishments_finess_juridique_key" => Some(Self::EstablishmentFinessJuridique),
             "sites_finess_key" => Some(Self::SiteFiness),
             "sites_siret_key" => Some(Self::SiteSiret),
+            "gestionnaires_email_key" => Some(Self::GestionnaireEmail),
             _ => None,
         }
     }
@@ -142,6 +154,7 @@ impl Constraint {
             Self::EstablishmentFinessJuridique => "establishments_finess_juridique_key",
             Self::SiteFiness => "sites_finess_key",
             Self::SiteSiret => "sites_siret_key",
+            Self::GestionnaireEmail => "gestionnaires_email_key",
         }
     }
 
@@ -151,6 +164,7 @@ impl Constraint {
             Self::EstablishmentSiret | Self::SiteSiret => "siret",
             Self::EstablishmentFinessJuridique => "finess_juridique",
             Self::SiteFiness => "finess",
+            Self::GestionnaireEmail => "email",
         }
     }
 
@@ -163,6 +177,7 @@ impl Constraint {
             }
             Self::SiteFiness => "Un site avec ce FINESS géographique est déjà enregistré.",
             Self::SiteSiret => "Un site avec ce SIRET est déjà enregistré.",
+            Self::GestionnaireEmail => "Un gestionnaire avec cette adresse email existe déjà.",
         }
     }
 }

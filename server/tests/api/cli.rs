@@ -135,3 +135,96 @@ async fn the_enrole_binary_reports_invalid_and_duplicate_input_in_french() {
     assert_eq!(bad_config.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_config.stderr).contains("ENROLE_LISTEN"));
 }
+
+#[tokio::test]
+async fn the_enrole_binary_manages_gestionnaires_and_seeds_a_demo_one() {
+    let database = TestDatabase::create().await;
+    let seeded = stdout(&enrole(&database, &["seed-demo"]).await);
+    assert!(seeded.contains("/gestion/mot-de-passe/"), "{seeded}");
+    let again = stdout(&enrole(&database, &["seed-demo"]).await);
+    assert!(
+        again.contains("/gestion/mot-de-passe/"),
+        "a new link each run: {again}"
+    );
+    assert_ne!(seeded, again);
+
+    let ej = stdout(
+        &enrole(
+            &database,
+            &[
+                "establishment",
+                "create",
+                "--nom",
+                "Association Les Lilas",
+                "--siret",
+                &siret(90),
+            ],
+        )
+        .await,
+    );
+    assert!(ej.contains("créée"), "{ej}");
+    let created = stdout(
+        &enrole(
+            &database,
+            &[
+                "gestionnaire",
+                "create",
+                "--email",
+                "rh@lilas.fr",
+                "--nom",
+                "Dominique Rh",
+                "--ej-siret",
+                &siret(90),
+            ],
+        )
+        .await,
+    );
+    assert!(created.contains("/gestion/mot-de-passe/"), "{created}");
+    let duplicate = enrole(
+        &database,
+        &[
+            "gestionnaire",
+            "create",
+            "--email",
+            "RH@lilas.fr",
+            "--nom",
+            "X",
+            "--ej-siret",
+            &siret(90),
+        ],
+    )
+    .await;
+    assert!(!duplicate.status.success());
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("--email"));
+    let attached = stdout(
+        &enrole(
+            &database,
+            &[
+                "gestionnaire",
+                "attach",
+                "--email",
+                "rh@lilas.fr",
+                "--site-finess",
+                "319999918",
+            ],
+        )
+        .await,
+    );
+    assert!(attached.contains("Rattachement ajouté"), "{attached}");
+    let list = stdout(&enrole(&database, &["gestionnaire", "list"]).await);
+    assert!(
+        list.contains("rh@lilas.fr") && list.contains("EJ Association Les Lilas"),
+        "{list}"
+    );
+    assert!(list.contains("mot de passe à choisir"), "{list}");
+    let disabled = stdout(
+        &enrole(
+            &database,
+            &["gestionnaire", "disable", "--email", "rh@lilas.fr"],
+        )
+        .await,
+    );
+    assert!(disabled.contains("désactivé"), "{disabled}");
+    let list = stdout(&enrole(&database, &["gestionnaire", "list"]).await);
+    assert!(list.contains("[désactivé]"), "{list}");
+}

@@ -172,6 +172,8 @@ impl Default for TestOptions {
 /// The running application of one test.
 pub struct TestApp {
     pub address: String,
+    /// `ENROLE_PUBLIC_URL` as the application sees it.
+    pub public_url: String,
     pub client: reqwest::Client,
     pub storage: Storage,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -206,6 +208,7 @@ impl TestApp {
             env.insert(key.to_owned(), value);
         }
         let config = Config::from_lookup(|key| env.get(key).cloned()).expect("test configuration");
+        let public_url = config.public_url.clone();
 
         let app = Application::build(config)
             .await
@@ -224,6 +227,7 @@ impl TestApp {
             .expect("http client");
         Self {
             address: format!("http://127.0.0.1:{port}"),
+            public_url,
             client,
             storage,
             shutdown: Some(shutdown),

@@ -39,7 +39,7 @@ async fn submit_one(app: &TestApp) -> Value {
 }
 
 /// Files of `dir` (non-recursive) once at least one exists, within 20 s.
-async fn wait_for_files(dir: &Path, extension: Option<&str>) -> Vec<PathBuf> {
+pub async fn wait_for_files(dir: &Path, extension: Option<&str>) -> Vec<PathBuf> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -66,7 +66,7 @@ async fn wait_for_files(dir: &Path, extension: Option<&str>) -> Vec<PathBuf> {
 
 /// The decoded parts of an RFC 5322 message, read by Python's `email` package: `{content_type: text}` plus
 /// `"subject"`.
-fn decoded_parts(path: &Path) -> Value {
+pub fn decoded_parts(path: &Path) -> Value {
     let script = "import email, email.policy, json, sys\n\
                   m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n\
                   out = {'subject': str(m['subject']), 'to': str(m['to'])}\n\
@@ -144,14 +144,14 @@ async fn wait_until_sent(app: &TestApp) -> Vec<enrole_server::storage::OutboxRow
 }
 
 /// aiosmtpd writing to a maildir, killed when dropped.
-struct SmtpSink {
-    child: tokio::process::Child,
-    port: u16,
-    maildir: TempDir,
+pub struct SmtpSink {
+    pub child: tokio::process::Child,
+    pub port: u16,
+    pub maildir: TempDir,
 }
 
 impl SmtpSink {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let maildir = TempDir::new();
         let port = free_port();
         let mut child = tokio::process::Command::new(python())

@@ -6,6 +6,9 @@
 mod cli;
 mod errors;
 mod establishments;
+mod gestion_auth;
+mod gestion_mail;
+mod gestion_queue;
 mod health;
 mod helpers;
 mod intake;

@@ -4,6 +4,9 @@ use shared::api::PreRegistrationInput;
 use shared::date::CalendarDate;
 use shared::preregistration::PreRegistration;
 
+use enrole_server::gestionnaires::AttachTo;
+
+use crate::gestion_queue::{decide, id_of};
 use crate::helpers::{TestApp, TestOptions, assert_envelope, header, json_body};
 use crate::intake::{NOTICE_VERSION, PNG, key, site, valid_request};
 
@@ -69,42 +72,66 @@ async fn the_status_page_shows_each_decision_and_hides_unknown_tokens() {
     .await;
     let reference = body["reference"].as_str().unwrap();
     let path = format!("/api/v1{}", body["status_url"].as_str().unwrap());
+    let ej = app.storage.list_establishments().await.unwrap()[0]
+        .establishment
+        .siret
+        .clone()
+        .unwrap();
+    let cookie = app.signed_in("g@exemple.fr", AttachTo::EjSiret(ej)).await;
+    let id = id_of(&app, &cookie, reference).await;
 
-    let cases = [
-        ("en_cours", None, None, "a_completer", Value::Null),
-        (
-            "a_completer",
-            Some("Photo illisible"),
-            None,
-            "a_completer",
-            json!("Photo illisible"),
-        ),
-        (
-            "refusee",
-            Some("Ne travaille pas ici"),
-            None,
-            "motif_refus",
-            json!("Ne travaille pas ici"),
-        ),
-        (
-            "validee",
-            None,
-            Some("10101010108"),
-            "rpps",
-            json!("10101010108"),
-        ),
-    ];
-    for (status, detail, rpps, member, expected) in cases {
-        assert!(
-            app.storage
-                .set_pre_registration_status(reference, status, detail, rpps)
-                .await
-                .unwrap()
-        );
-        let body = json_body(app.get(&path).await, StatusCode::OK).await;
-        assert_eq!(body["status"], status);
-        assert_eq!(body[member], expected, "{status}: {body}");
-    }
+    let body = json_body(app.get(&path).await, StatusCode::OK).await;
+    assert_eq!(body["status"], "recue");
+    assert_eq!(body["a_completer"], Value::Null);
+    decide(
+        &app,
+        &cookie,
+        id,
+        json!({"decision": "return", "reason": "Photo illisible"}),
+    )
+    .await;
+    let body = json_body(app.get(&path).await, StatusCode::OK).await;
+    assert_eq!(body["status"], "a_completer");
+    assert_eq!(body["a_completer"], "Photo illisible");
+    let view = json_body(
+        app.get(&format!("{path}/corrections")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let resent = app
+        .client
+        .put(app.url(&format!("{path}/corrections")))
+        .json(&view["demande"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_body(resent, StatusCode::OK).await["status"], "recue");
+    decide(
+        &app,
+        &cookie,
+        id,
+        json!({"decision": "reject", "reason_code": "autre", "reason": "Ne travaille pas ici"}),
+    )
+    .await;
+    let body = json_body(app.get(&path).await, StatusCode::OK).await;
+    assert_eq!(body["status"], "refusee");
+    assert_eq!(body["motif_refus"], "Ne travaille pas ici");
+    assert_eq!(body["rpps"], Value::Null);
+
+    let document = app.document_id().await;
+    let mut second = request.clone();
+    second["document_id"] = json!(document);
+    let created = json_body(app.submit(Some(&key()), &second).await, StatusCode::CREATED).await;
+    let second_id = id_of(&app, &cookie, created["reference"].as_str().unwrap()).await;
+    let decided = json_body(
+        decide(&app, &cookie, second_id, json!({"decision": "validate"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let path = format!("/api/v1{}", created["status_url"].as_str().unwrap());
+    let body = json_body(app.get(&path).await, StatusCode::OK).await;
+    assert_eq!(body["status"], "validee");
+    assert_eq!(body["rpps"], decided["rpps"]);
 
     for unknown in [
         "/api/v1/suivi/nope".to_owned(),
