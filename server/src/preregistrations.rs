@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use shared::FieldErrors;
 use shared::api as json;
-use shared::birthplace::BirthPlace;
+use shared::birthplace::{BirthPlace, CommuneLibre};
 use shared::date::CalendarDate;
 use shared::preregistration::PreRegistration;
 use time::OffsetDateTime;
@@ -76,66 +76,21 @@ fn present(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// A département code as found on a birth certificate: `01`–`95`, `2A`, `2B`, or `971`–`989` overseas.
-fn valid_departement(code: &str) -> bool {
-    let b = code.as_bytes();
-    match b.len() {
-        2 => {
-            (b[0].is_ascii_digit()
-                && b[1].is_ascii_digit()
-                && code != "00"
-                && code != "20"
-                && code <= "95")
-                || code == "2A"
-                || code == "2B"
-        }
-        3 => b.iter().all(u8::is_ascii_digit) && ("971"..="989").contains(&code),
-        _ => false,
-    }
-}
-
-/// The free-text commune, checked: (name, département).
+/// The free-text commune, checked with shared's rule: (name, département).
 fn check_commune_libre(
     libre: &json::CommuneLibreInput,
     errors: &mut FieldErrors,
 ) -> Option<(String, String)> {
-    const PREFIX: &str = "lieu_naissance.commune_libre";
-    let nom = libre.nom.split_whitespace().collect::<Vec<_>>().join(" ");
-    let departement = libre.departement.trim().to_ascii_uppercase();
-    let mut ok = true;
-    if nom.is_empty() {
-        errors.add(
-            format!("{PREFIX}.nom"),
-            "Indiquez le nom de la commune de naissance.",
-        );
-        ok = false;
-    } else if nom.chars().count() > 100 {
-        errors.add(
-            format!("{PREFIX}.nom"),
-            "Le nom de la commune de naissance ne doit pas dépasser 100 caractères.",
-        );
-        ok = false;
-    } else if !nom
-        .chars()
-        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'))
-        || !nom.chars().any(char::is_alphabetic)
-    {
-        errors.add(
-            format!("{PREFIX}.nom"),
-            "Le nom de la commune ne peut contenir que des lettres (accents compris), des espaces, des traits \
-             d'union, des apostrophes et des points.",
-        );
-        ok = false;
+    match CommuneLibre::from_input(libre) {
+        Ok(libre) => Some((
+            libre.nom().to_owned(),
+            libre.departement().as_str().to_owned(),
+        )),
+        Err(libre_errors) => {
+            errors.merge_prefixed("lieu_naissance.commune_libre", libre_errors);
+            None
+        }
     }
-    if !valid_departement(&departement) {
-        errors.add(
-            format!("{PREFIX}.departement"),
-            "Indiquez le département de naissance : 2 chiffres (ou 2A, 2B pour la Corse), 3 chiffres outre-mer \
-             (par exemple 971).",
-        );
-        ok = false;
-    }
-    ok.then(|| (nom.replace('’', "'"), departement))
 }
 
 /// Everything checked about a submission.
@@ -627,21 +582,6 @@ pub async fn confirm_email(
         reference,
         confirmed_at: rfc3339(at),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn departements() {
-        for ok in ["01", "31", "2A", "2B", "95", "971", "976", "988"] {
-            assert!(valid_departement(ok), "{ok}");
-        }
-        for bad in ["", "0", "00", "20", "96", "2C", "970", "990", "310"] {
-            assert!(!valid_departement(bad), "{bad}");
-        }
-    }
 }
 
 /// The request behind a status token, when it awaits corrections: (id, site id, document id, corrections).
