@@ -7,6 +7,7 @@ use shared::api::{
     BirthPlaceInput, CommuneLibreInput, PreRegistrationInput, PreRegistrationRequest,
     SituationInput,
 };
+use shared::birthplace::CommuneLibre;
 use shared::date::CalendarDate;
 use shared::error::FieldErrors;
 use shared::preregistration::PreRegistration;
@@ -339,55 +340,14 @@ fn remove_prefix(errors: &mut FieldErrors, prefix: &str) {
     *errors = inner.into();
 }
 
-/// The server's check of a commune typed as free text (not part of `shared`): same rules, same messages.
+/// A commune typed as free text, checked with the same `shared` rule as the server.
 fn commune_libre_errors(nom: &str, departement: &str, errors: &mut FieldErrors) {
-    const PREFIX: &str = "lieu_naissance.commune_libre";
-    let nom = nom.split_whitespace().collect::<Vec<_>>().join(" ");
-    let departement = departement.trim().to_ascii_uppercase();
-    if nom.is_empty() {
-        errors.add(
-            format!("{PREFIX}.nom"),
-            "Indiquez le nom de la commune de naissance.",
-        );
-    } else if nom.chars().count() > 100 {
-        errors.add(
-            format!("{PREFIX}.nom"),
-            "Le nom de la commune de naissance ne doit pas dépasser 100 caractères.",
-        );
-    } else if !nom
-        .chars()
-        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'))
-        || !nom.chars().any(char::is_alphabetic)
-    {
-        errors.add(
-            format!("{PREFIX}.nom"),
-            "Le nom de la commune ne peut contenir que des lettres (accents compris), des espaces, des traits \
-             d'union, des apostrophes et des points.",
-        );
-    }
-    if !valid_departement(&departement) {
-        errors.add(
-            format!("{PREFIX}.departement"),
-            "Indiquez le département de naissance : 2 chiffres (ou 2A, 2B pour la Corse), 3 chiffres outre-mer \
-             (par exemple 971).",
-        );
-    }
-}
-
-fn valid_departement(code: &str) -> bool {
-    let b = code.as_bytes();
-    match b.len() {
-        2 => {
-            (b[0].is_ascii_digit()
-                && b[1].is_ascii_digit()
-                && code != "00"
-                && code != "20"
-                && code <= "95")
-                || code == "2A"
-                || code == "2B"
-        }
-        3 => b.iter().all(u8::is_ascii_digit) && ("971"..="989").contains(&code),
-        _ => false,
+    let input = CommuneLibreInput {
+        nom: nom.to_owned(),
+        departement: departement.to_owned(),
+    };
+    if let Err(libre_errors) = CommuneLibre::from_input(&input) {
+        errors.merge_prefixed("lieu_naissance.commune_libre", libre_errors);
     }
 }
 
@@ -475,7 +435,9 @@ pub fn human_size(bytes: u64) -> String {
     if bytes < 1_000_000 {
         format!("{} ko", bytes.div_ceil(1000))
     } else {
-        format!("{:.1} Mo", bytes as f64 / 1_000_000.0).replace('.', ",")
+        // Integer tenths, rounded half up: formatting a float would link core's float printing (~10 kB of wasm).
+        let tenths = (bytes + 50_000) / 100_000;
+        format!("{},{} Mo", tenths / 10, tenths % 10)
     }
 }
 

@@ -10,6 +10,10 @@ pub enum Space {
     Public,
     /// The gestionnaire bundle, everything under `/gestion`.
     Gestion,
+    /// The pré-inscription form alone, served for a first visit straight to `/preinscription`: a smaller download
+    /// than the public bundle (which also routes the form, for client-side navigation from the home page). Every
+    /// other link from it is a full page load.
+    Preinscription,
 }
 
 /// Pages of the public entry point.
@@ -29,7 +33,7 @@ pub struct NavItem {
 }
 
 impl Space {
-    /// The entry point that serves `path`.
+    /// The entry point whose router owns `path` (the public one for `/preinscription`, which it routes too).
     pub fn of_path(path: &str) -> Self {
         if path == GESTION || path.starts_with("/gestion/") {
             Self::Gestion
@@ -38,10 +42,23 @@ impl Space {
         }
     }
 
+    /// Whether this entry point's client router renders `path`; any other link is a full page load.
+    pub fn routes(self, path: &str) -> bool {
+        match self {
+            Self::Preinscription => path == PREINSCRIPTION,
+            Self::Public | Self::Gestion => Self::of_path(path) == self,
+        }
+    }
+
+    /// The `rel` of a link to `href` from this entry point: `external` (a full page load) unless it routes it.
+    pub fn link_rel(self, href: &str) -> Option<&'static str> {
+        (!self.routes(href)).then_some("external")
+    }
+
     /// Where the brand link in the header leads.
     pub fn home(self) -> &'static str {
         match self {
-            Self::Public => HOME,
+            Self::Public | Self::Preinscription => HOME,
             Self::Gestion => GESTION,
         }
     }
@@ -58,7 +75,7 @@ impl Space {
         .map(|(label, href)| NavItem {
             label,
             href,
-            external: Self::of_path(href) != self,
+            external: !self.routes(href),
         })
         .collect()
     }
@@ -93,5 +110,19 @@ mod tests {
         assert!(from_public.iter().any(|i| i.href == ROLES && !i.external));
         let from_gestion = Space::Gestion.nav();
         assert!(from_gestion.iter().any(|i| i.href == HOME && i.external));
+    }
+
+    #[test]
+    fn the_form_entry_point_routes_only_the_form() {
+        let space = Space::Preinscription;
+        for item in space.nav() {
+            assert_eq!(item.external, item.href != PREINSCRIPTION, "{item:?}");
+        }
+        assert_eq!(space.link_rel(PREINSCRIPTION), None);
+        assert_eq!(space.link_rel(HOME), Some("external"));
+        assert_eq!(space.link_rel(ROLES), Some("external"));
+        assert_eq!(Space::Public.link_rel(PREINSCRIPTION), None);
+        assert_eq!(Space::Public.link_rel(GESTION), Some("external"));
+        assert_eq!(space.home(), HOME);
     }
 }

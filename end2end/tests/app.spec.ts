@@ -68,13 +68,15 @@ test.describe("public entry point", () => {
   });
 
   test("the public pages never download the gestionnaire's code", async ({ page }) => {
-    for (const path of ["/", "/preinscription", "/roles"]) {
+    // A first visit to the form loads the form's own, lighter entry point (app/src/bin/preinscription.rs).
+    for (const [path, bundle] of [["/", "public"], ["/preinscription", "preinscription"], ["/roles", "public"]]) {
       const heading = PAGES.find((p) => p.path === path)!.heading;
       await open(page, path, heading);
       const scripts = await page.evaluate(() =>
         performance.getEntriesByType("resource").map((entry) => new URL(entry.name).pathname),
       );
-      expect(scripts.some((s) => /^\/pkg\/public-[0-9a-f]+\.wasm$/.test(s)), `${path} loads public wasm`).toBe(true);
+      const wasm = new RegExp(`^/pkg/${bundle}-[0-9a-f]+\\.wasm$`);
+      expect(scripts.some((s) => wasm.test(s)), `${path} loads ${bundle} wasm`).toBe(true);
       expect(scripts.filter((s) => s.startsWith("/pkg/gestion")), `${path} loads no gestion asset`).toEqual([]);
     }
   });

@@ -3,6 +3,8 @@
 //! - a path whose last segment has a dot is a file: served (precompressed `.br`/`.gz` when the client accepts
 //!   them) or 404 — never HTML, so a missing asset cannot hide behind the SPA;
 //! - `/gestion` and `/gestion/…` without a dot are client routes of the gestionnaire entry point: `gestion.html`;
+//! - `/preinscription` is the form's own entry point, `preinscription.html`, when the build has it (a lighter first
+//!   visit than the whole public bundle, which routes the form too);
 //! - any other path without a dot is a client route of the public entry point: `index.html`;
 //! - hashed assets under `/pkg/` are cached for a year, everything else is revalidated (`no-cache`);
 //! - when the SPA has not been built, a short French page says how to build it (503).
@@ -21,6 +23,8 @@ use crate::startup::AppState;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
+/// The page of the form's own entry point (app/src/bin/preinscription.rs).
+const FORM_PAGE: &str = "preinscription.html";
 
 /// The fallback handler of every non-API path.
 pub async fn serve(State(state): State<AppState>, request: Request) -> Response {
@@ -64,6 +68,12 @@ pub async fn serve_from(site_dir: &Path, request: Request) -> Response {
     } else {
         let page = if path == "/gestion" || path.starts_with("/gestion/") {
             "gestion.html"
+        } else if path == "/preinscription"
+            && tokio::fs::try_exists(site_dir.join(FORM_PAGE))
+                .await
+                .unwrap_or(false)
+        {
+            FORM_PAGE
         } else {
             "index.html"
         };
@@ -142,4 +152,41 @@ fn html_escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(site_dir: &Path, path: &str) -> String {
+        let request = Request::builder()
+            .uri(path)
+            .body(Body::empty())
+            .expect("a request");
+        let response = serve_from(site_dir, request).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body");
+        String::from_utf8(body.to_vec()).expect("UTF-8")
+    }
+
+    #[tokio::test]
+    async fn the_form_gets_its_own_entry_point_when_the_build_has_it() {
+        let site_dir = std::env::temp_dir().join(format!("enrole-spa-form-{}", std::process::id()));
+        std::fs::create_dir_all(&site_dir).expect("a site directory");
+        std::fs::write(site_dir.join("index.html"), "public").expect("index.html");
+        assert_eq!(body_of(&site_dir, "/preinscription").await, "public");
+
+        std::fs::write(site_dir.join(FORM_PAGE), "form").expect("preinscription.html");
+        assert_eq!(body_of(&site_dir, "/preinscription").await, "form");
+        assert_eq!(
+            body_of(&site_dir, "/preinscription?finess=319999926").await,
+            "form"
+        );
+        for path in ["/", "/roles", "/preinscription/autre", "/preinscriptions"] {
+            assert_eq!(body_of(&site_dir, path).await, "public", "{path}");
+        }
+        std::fs::remove_dir_all(&site_dir).expect("cleaning up");
+    }
 }

@@ -1,6 +1,7 @@
 //! The frame of every page: skip link, header with the main navigation, `<main>`, footer.
 //!
-//! `index.html` and `gestion.html` repeat the header statically for the first paint; keep them in step.
+//! `index.html`, `preinscription.html` and `gestion.html` repeat the header statically for the first paint; keep
+//! them in step.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -24,6 +25,8 @@ fn focus_main() {
 
 #[component]
 pub fn Shell(space: Space, children: Children) -> impl IntoView {
+    // Pages read it to know which of their links need a full page load (`Space::link_rel`).
+    provide_context(space);
     // After a client-side navigation, start the next page from its content, as a full page load would.
     let pathname = use_location().pathname;
     Effect::new(move |previous: Option<String>| {
@@ -35,7 +38,7 @@ pub fn Shell(space: Space, children: Children) -> impl IntoView {
     });
 
     let tagline = match space {
-        Space::Public => "Enregistrement RPPS+ des professionnels à rôle",
+        Space::Public | Space::Preinscription => "Enregistrement RPPS+ des professionnels à rôle",
         Space::Gestion => "Espace gestionnaire RPPS+",
     };
     let nav = space
@@ -57,7 +60,7 @@ pub fn Shell(space: Space, children: Children) -> impl IntoView {
         </a>
         <header class="site-header">
             <div class="container site-header__inner">
-                <a class="brand" href=space.home()>
+                <a class="brand" href=space.home() rel=space.link_rel(space.home())>
                     <img class="brand__logo" src="/favicon.svg" alt="" width="40" height="40"/>
                     <span class="brand__text">
                         <span class="brand__name">{crate::APP_NAME}</span>
@@ -81,9 +84,9 @@ pub fn Shell(space: Space, children: Children) -> impl IntoView {
                 </p>
                 <p>
                     "Votre état civil et vos coordonnées ne sont jamais publiés. "
-                    <a href=ROLES rel=(space != Space::Public).then_some("external")>"Rôles et métiers"</a>
+                    <a href=ROLES rel=space.link_rel(ROLES)>"Rôles et métiers"</a>
                     " · "
-                    <a href=GESTION rel=(space != Space::Gestion).then_some("external")>"Espace gestionnaire"</a>
+                    <a href=GESTION rel=space.link_rel(GESTION)>"Espace gestionnaire"</a>
                 </p>
             </div>
         </footer>

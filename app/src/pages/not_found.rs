@@ -7,7 +7,7 @@ use crate::routes::{HOME, Space};
 pub fn NotFound(space: Space) -> impl IntoView {
     crate::set_title("Page introuvable");
     let back = match space {
-        Space::Public => "Retour à l'accueil",
+        Space::Public | Space::Preinscription => "Retour à l'accueil",
         Space::Gestion => "Retour à l'espace gestionnaire",
     };
     view! {
@@ -16,7 +16,7 @@ pub fn NotFound(space: Space) -> impl IntoView {
             <p class="lead">"L'adresse demandée n'existe pas ou a changé."</p>
             <p>"Vérifiez l'adresse saisie, ou repartez d'une page connue :"</p>
             <ul class="link-list">
-                <li><a href=space.home()>{back}</a></li>
+                <li><a href=space.home() rel=space.link_rel(space.home())>{back}</a></li>
                 {(space == Space::Gestion)
                     .then(|| view! { <li><a href=HOME rel="external">"Accueil du site"</a></li> })}
             </ul>

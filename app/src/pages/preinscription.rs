@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::api::PreRegistrationCreated;
 use shared::error::FieldErrors;
@@ -20,7 +19,7 @@ use crate::preinscription::{
     self as logic, BirthCountry, DocumentChoice, Draft, LAST_STEP, PlaceChoice, SiteChoice,
     field_id,
 };
-use crate::routes::ROLES;
+use crate::routes::{ROLES, Space};
 
 /// Session-storage keys: the draft, and the answer once sent (so that a reload still shows the confirmation).
 const DRAFT_KEY: &str = "enrole.preinscription";
@@ -255,6 +254,8 @@ fn Intro(form: Form) -> impl IntoView {
         .iter()
         .map(|(title, detail)| view! { <li><strong>{*title}</strong>" : "{*detail}</li> })
         .collect_view();
+    // The form's own entry point does not route `/roles`: a full page load from there.
+    let space = use_context::<Space>().unwrap_or(Space::Public);
     let resume = form.draft.with_untracked(|d| {
         d.has_rpps.is_some() || !d.nom_naissance.is_empty() || !d.email.is_empty()
     });
@@ -316,7 +317,7 @@ fn Intro(form: Form) -> impl IntoView {
             <p>
                 "Votre état civil et vos coordonnées ne sont pas publiés. Votre nom et votre prénom d'exercice, \
                  votre rôle, votre métier et votre établissement figurent dans l'Annuaire Santé, qui est public. "
-                <A href=ROLES>"Découvrir les rôles et les métiers"</A>
+                <a href=ROLES rel=space.link_rel(ROLES)>"Découvrir les rôles et les métiers"</a>
             </p>
         </section>
     }
