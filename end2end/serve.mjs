@@ -5,7 +5,7 @@
 // playwright.config.ts) and ENROLE_SITE_DIR (default ../dist, the output of `cargo run -p xtask -- build-app`).
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,8 +36,14 @@ const env = {
 };
 const cleanUp = () => rmSync(dir, { recursive: true, force: true });
 
+// The output of each step is kept in the directory too: seed-demo prints the demo gestionnaire's password link,
+// which tests/gestion.spec.ts reads from seed-demo.out.
 for (const step of ["migrate", "seed-demo"]) {
-  const result = spawnSync(bin, [step], { env, stdio: "inherit" });
+  const result = spawnSync(bin, [step], { env, stdio: ["ignore", "pipe", "inherit"] });
+  if (result.stdout) {
+    writeFileSync(join(dir, `${step}.out`), result.stdout);
+    process.stdout.write(result.stdout);
+  }
   if (result.status !== 0) {
     cleanUp();
     fail(`enrole ${step} failed (${result.error ?? `exit ${result.status}`})`);

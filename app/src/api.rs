@@ -252,6 +252,105 @@ pub async fn submit(request: &PreRegistrationRequest, idempotency_key: &str) -> 
     }
 }
 
+// ---- Gestionnaire space (`/api/v1/auth`, `/api/v1/gestion`) ----
+
+/// A JSON `POST` with the CSRF header every state-changing call under `/api/v1/auth` and `/api/v1/gestion` needs.
+async fn post_gestion(
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, Option<String>, String), ApiError> {
+    let builder = Request::post(path)
+        .header("Accept", "application/json")
+        .header("X-Enrole-Csrf", "1");
+    let request = match body {
+        Some(json) => builder
+            .header("Content-Type", "application/json")
+            .body(json),
+        None => builder.build(),
+    }
+    .map_err(|_| ApiError::Network)?;
+    send(request).await
+}
+
+/// Turns an empty 2xx answer (204) into `()`, any other into its [`ApiError`].
+pub fn decode_empty(status: u16, body: &str) -> Result<(), ApiError> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        decode::<serde_json::Value>(status, body).map(|_| ())
+    }
+}
+
+/// `GET /api/v1/auth/me`: the signed-in gestionnaire (401 when signed out).
+pub async fn gestion_me() -> Result<shared::api::Me, ApiError> {
+    get("/api/v1/auth/me").await
+}
+
+/// The answer to a sign-in, with the server's `Retry-After` (seconds) when the account is locked.
+pub struct SignedIn {
+    pub result: Result<shared::api::Me, ApiError>,
+    pub retry_after: Option<u64>,
+}
+
+/// `POST /api/v1/auth/sign-in`.
+pub async fn gestion_sign_in(request: &shared::api::SignInRequest) -> SignedIn {
+    let Ok(json) = serde_json::to_string(request) else {
+        return SignedIn {
+            result: Err(ApiError::Decode),
+            retry_after: None,
+        };
+    };
+    match post_gestion("/api/v1/auth/sign-in", Some(json)).await {
+        Ok((status, retry_after, body)) => SignedIn {
+            result: decode(status, &body),
+            retry_after: retry_after.and_then(|s| s.trim().parse().ok()),
+        },
+        Err(error) => SignedIn {
+            result: Err(error),
+            retry_after: None,
+        },
+    }
+}
+
+/// `POST /api/v1/auth/sign-out`.
+pub async fn gestion_sign_out() -> Result<(), ApiError> {
+    let (status, _, body) = post_gestion("/api/v1/auth/sign-out", None).await?;
+    decode_empty(status, &body)
+}
+
+/// `POST /api/v1/auth/password`: the one-time link's token and the chosen password.
+pub async fn gestion_set_password(
+    request: &shared::api::SetPasswordRequest,
+) -> Result<(), ApiError> {
+    let json = serde_json::to_string(request).map_err(|_| ApiError::Decode)?;
+    let (status, _, body) = post_gestion("/api/v1/auth/password", Some(json)).await?;
+    decode_empty(status, &body)
+}
+
+/// `GET /api/v1/gestion/demandes?…` (`query` built by `gestion::QueueFilter::query`).
+pub async fn gestion_queue(query: &str) -> Result<shared::api::QueuePage, ApiError> {
+    get(&format!("/api/v1/gestion/demandes?{query}")).await
+}
+
+/// `GET /api/v1/gestion/demandes/{id}`.
+pub async fn gestion_demande(id: i64) -> Result<shared::api::DemandeDetail, ApiError> {
+    get(&format!("/api/v1/gestion/demandes/{id}")).await
+}
+
+/// `POST /api/v1/gestion/demandes/{id}/decision`.
+pub async fn gestion_decide(
+    id: i64,
+    request: &shared::api::DecisionRequest,
+) -> Result<shared::api::DecisionResult, ApiError> {
+    let json = serde_json::to_string(request).map_err(|_| ApiError::Decode)?;
+    let (status, _, body) = post_gestion(
+        &format!("/api/v1/gestion/demandes/{id}/decision"),
+        Some(json),
+    )
+    .await?;
+    decode(status, &body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -513,7 +513,14 @@ pub async fn document(
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; object-src 'self'; plugin-types application/pdf"),
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'",
+        ),
+    );
+    // Shown in a frame of the gestionnaire's own page, and nowhere else.
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
     );
     Ok(response)
 }

@@ -37,14 +37,17 @@ const HSTS: &str = "max-age=31536000; includeSubDomains";
 pub fn apply(router: Router, config: &Config) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let security = ServiceBuilder::new()
-        // A handler may set a stricter policy (the identity document is served with `sandbox`).
+        // A handler may set its own policy (the identity document: `sandbox`, framed by our pages only).
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
-        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(header_layer(
             HeaderName::from_static("permissions-policy"),
             PERMISSIONS_POLICY,

@@ -1,6 +1,9 @@
 //! Entry point of the gestionnaire space, everything under `/gestion` (served from `gestion.html`).
 
-use app::pages::{gestion::GestionHome, not_found::NotFound};
+use app::gestion::pages::{
+    Connexion, DemandePage, Demandes, GestionAccueil, MotDePasse, SessionBar, provide_session,
+};
+use app::pages::not_found::NotFound;
 use app::{components::Shell, routes::Space};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -12,11 +15,17 @@ fn main() {
 
 #[component]
 fn App() -> impl IntoView {
+    provide_session();
     view! {
         <Router>
             <Shell space=Space::Gestion>
+                <SessionBar/>
                 <Routes fallback=|| view! { <NotFound space=Space::Gestion/> }>
-                    <Route path=path!("/gestion") view=GestionHome/>
+                    <Route path=path!("/gestion") view=GestionAccueil/>
+                    <Route path=path!("/gestion/connexion") view=Connexion/>
+                    <Route path=path!("/gestion/mot-de-passe/:token") view=MotDePasse/>
+                    <Route path=path!("/gestion/demandes") view=Demandes/>
+                    <Route path=path!("/gestion/demandes/:id") view=DemandePage/>
                 </Routes>
             </Shell>
         </Router>

@@ -240,7 +240,11 @@ async fn validation_allocates_a_luhn_valid_number_in_the_configured_range_and_de
         header(&document, "content-disposition"),
         "inline; filename=\"piece-identite.png\""
     );
-    assert!(header(&document, "content-security-policy").starts_with("sandbox"));
+    let policy = header(&document, "content-security-policy");
+    assert!(policy.starts_with("sandbox"), "{policy}");
+    // Framed by the gestionnaire's page (same origin) only.
+    assert!(policy.contains("frame-ancestors 'self'"), "{policy}");
+    assert_eq!(header(&document, "x-frame-options"), "SAMEORIGIN");
     assert_eq!(document.bytes().await.unwrap().as_ref(), PNG);
 
     let result = json_body(
