@@ -6,13 +6,12 @@
 /// Which entry point is running; decides the navigation and where "home" is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Space {
-    /// The public bundle: home, pré-inscription, rôles et métiers.
+    /// The public bundle: home, rôles et métiers, status pages.
     Public,
     /// The gestionnaire bundle, everything under `/gestion`.
     Gestion,
-    /// The pré-inscription form alone, served for a first visit straight to `/preinscription`: a smaller download
-    /// than the public bundle (which also routes the form, for client-side navigation from the home page). Every
-    /// other link from it is a full page load.
+    /// The pré-inscription form alone, served for `/preinscription`: the phone downloads the form's code only
+    /// there, and the home page stays light. Every other link from it is a full page load.
     Preinscription,
 }
 
@@ -33,10 +32,12 @@ pub struct NavItem {
 }
 
 impl Space {
-    /// The entry point whose router owns `path` (the public one for `/preinscription`, which it routes too).
+    /// The entry point whose router owns `path`.
     pub fn of_path(path: &str) -> Self {
         if path == GESTION || path.starts_with("/gestion/") {
             Self::Gestion
+        } else if path == PREINSCRIPTION {
+            Self::Preinscription
         } else {
             Self::Public
         }
@@ -44,10 +45,7 @@ impl Space {
 
     /// Whether this entry point's client router renders `path`; any other link is a full page load.
     pub fn routes(self, path: &str) -> bool {
-        match self {
-            Self::Preinscription => path == PREINSCRIPTION,
-            Self::Public | Self::Gestion => Self::of_path(path) == self,
-        }
+        Self::of_path(path) == self
     }
 
     /// The `rel` of a link to `href` from this entry point: `external` (a full page load) unless it routes it.
@@ -90,6 +88,7 @@ mod tests {
         assert_eq!(Space::of_path("/"), Space::Public);
         assert_eq!(Space::of_path("/roles"), Space::Public);
         assert_eq!(Space::of_path("/gestionnaire"), Space::Public);
+        assert_eq!(Space::of_path("/preinscription"), Space::Preinscription);
         assert_eq!(Space::of_path("/gestion"), Space::Gestion);
         assert_eq!(Space::of_path("/gestion/demandes"), Space::Gestion);
     }
@@ -121,7 +120,7 @@ mod tests {
         assert_eq!(space.link_rel(PREINSCRIPTION), None);
         assert_eq!(space.link_rel(HOME), Some("external"));
         assert_eq!(space.link_rel(ROLES), Some("external"));
-        assert_eq!(Space::Public.link_rel(PREINSCRIPTION), None);
+        assert_eq!(Space::Public.link_rel(PREINSCRIPTION), Some("external"));
         assert_eq!(Space::Public.link_rel(GESTION), Some("external"));
         assert_eq!(space.home(), HOME);
     }

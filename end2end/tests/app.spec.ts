@@ -16,19 +16,29 @@ test.describe("public entry point", () => {
     ).toHaveAttribute("aria-current", "page");
   });
 
-  test("the home page leads to the pre-registration page without reloading", async ({ page }) => {
+  test("the home page leads to the pre-registration form, its own lighter entry point", async ({ page }) => {
     await open(page, "/", "Votre enregistrement au RPPS+, pas à pas");
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
     await page.getByRole("main").getByRole("link", { name: "Je me pré-enregistre" }).click();
 
     await expect(page).toHaveURL(/\/preinscription$/);
     await expect(page.getByRole("heading", { level: 1, name: "Avant de commencer votre pré-inscription" })).toBeVisible();
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+    // A full page load: the home page's bundle does not carry the form.
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBeUndefined();
     await expect(page).toHaveTitle("Avant de commencer votre pré-inscription · Enrôle");
     const steps = page.getByRole("region", { name: "Les 6 étapes" }).getByRole("listitem");
     await expect(steps).toHaveCount(6);
     await expect(steps.first()).toContainText("Établissement");
     await expect(page.getByRole("region", { name: "À avoir sous la main" })).toContainText("pièce d'identité");
+  });
+
+  test("the rôles page is reached from the home page without reloading", async ({ page }) => {
+    await open(page, "/", "Votre enregistrement au RPPS+, pas à pas");
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+    await page.getByRole("main").getByRole("link", { name: /Découvrez les rôles et les métiers/ }).click();
+    await expect(page).toHaveURL(/\/roles$/);
+    await expect(page.getByRole("heading", { level: 1, name: "Rôles et métiers" })).toBeVisible();
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
     // Focus moves to the content after a client-side navigation, as after a page load.
     await expect(page.getByRole("main")).toBeFocused();
   });

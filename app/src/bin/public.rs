@@ -1,10 +1,9 @@
-//! Entry point of the public pages: home, pré-inscription, rôles et métiers.
+//! Entry point of the public pages: home, rôles et métiers, status pages (the form has its own entry point).
 //! It must not name any gestionnaire page, so that none of their code reaches the professional's phone.
 
 use app::pages::{
     home::Home,
     not_found::NotFound,
-    preinscription::Preinscription,
     roles::Roles,
     suivi::{ConfirmerEmail, Suivi},
 };
@@ -24,7 +23,6 @@ fn App() -> impl IntoView {
             <Shell space=Space::Public>
                 <Routes fallback=|| view! { <NotFound space=Space::Public/> }>
                     <Route path=path!("/") view=Home/>
-                    <Route path=path!("/preinscription") view=Preinscription/>
                     <Route path=path!("/roles") view=Roles/>
                     <Route path=path!("/suivi/:token") view=Suivi/>
                     <Route path=path!("/confirmer-email/:token") view=ConfirmerEmail/>

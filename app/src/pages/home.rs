@@ -23,7 +23,8 @@ pub fn Home() -> impl IntoView {
                     "Préparez votre demande en quelques minutes. Votre établissement la vérifie, puis vous \
                      recevez votre numéro RPPS par email."
                 </p>
-                <A href=PREINSCRIPTION attr:class="button">"Je me pré-enregistre"</A>
+                // The form is its own entry point: a full page load.
+                <a href=PREINSCRIPTION rel="external" class="button">"Je me pré-enregistre"</a>
             </section>
             <section class="card choice" aria-labelledby="choix-gestionnaire">
                 <h2 id="choix-gestionnaire">"Vous êtes gestionnaire RPPS+"</h2>
