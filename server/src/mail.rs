@@ -402,6 +402,9 @@ pub async fn run_notifier(storage: Storage, config: Arc<Config>, wake_mail: Arc<
         if let Err(err) = storage.purge_documents().await {
             tracing::warn!(error = ?err, "document purge failed");
         }
+        if let Err(err) = storage.purge_expired_idempotency_keys().await {
+            tracing::warn!(error = ?err, "idempotency key purge failed");
+        }
         tokio::time::sleep(tick).await;
     }
 }

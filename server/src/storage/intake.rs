@@ -253,10 +253,6 @@ impl Storage {
     ) -> Result<IdempotencyBegin, StorageError> {
         let now = now();
         with_pool!(self, pool => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-                .bind(now - IDEMPOTENCY_TTL)
-                .execute(pool)
-                .await?;
             // A row deleted between the insert and the select (its request failed) means: try again.
             for _ in 0..3 {
                 let inserted = sqlx::query(
@@ -311,6 +307,20 @@ impl Storage {
             }
             Ok(IdempotencyBegin::InProgress)
         })
+    }
+
+    /// Forgets the keys older than [`IDEMPOTENCY_TTL`]; run in the background, off the submission's path.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn purge_expired_idempotency_keys(&self) -> Result<u64, StorageError> {
+        let before = now() - IDEMPOTENCY_TTL;
+        let purged = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(before)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(purged)
     }
 
     /// Gives a key back after its request failed, so that a retry with the same key is processed anew.

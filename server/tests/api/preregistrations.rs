@@ -730,3 +730,26 @@ async fn the_notice_is_versioned_and_names_the_site() {
     assert!(version.starts_with("2026-11-26.1+"), "{version}");
     assert!(body["sections"].to_string().contains("Formulation locale."));
 }
+
+#[tokio::test]
+async fn the_idempotency_purge_keeps_the_keys_of_the_last_day() {
+    let app = TestApp::spawn().await;
+    let (site_id, finess) = site(&app).await;
+    let document_id = app.document_id().await;
+    let key = key();
+    let request = valid_request(site_id, &finess, &document_id);
+    assert_eq!(
+        app.submit(Some(&key), &request).await.status(),
+        StatusCode::CREATED
+    );
+
+    assert_eq!(
+        app.storage
+            .purge_expired_idempotency_keys()
+            .await
+            .expect("purge"),
+        0
+    );
+    let replay = app.submit(Some(&key), &request).await;
+    assert_eq!(header(&replay, "idempotent-replayed"), "true");
+}
