@@ -186,6 +186,33 @@ pub async fn status(token: &str) -> Result<PreRegistrationStatus, ApiError> {
     get(&format!("/api/v1/suivi/{}", encode_query(token))).await
 }
 
+/// `GET /api/v1/suivi/{token}/corrections`: what the gestionnaire asked to correct, and the request as stored.
+pub async fn corrections(token: &str) -> Result<shared::api::CorrectionsView, ApiError> {
+    get(&format!(
+        "/api/v1/suivi/{}/corrections",
+        encode_query(token)
+    ))
+    .await
+}
+
+/// `PUT /api/v1/suivi/{token}/corrections`: the corrected request, sent back to the gestionnaire.
+pub async fn resubmit(
+    token: &str,
+    request: &PreRegistrationRequest,
+) -> Result<PreRegistrationStatus, ApiError> {
+    let json = serde_json::to_string(request).map_err(|_| ApiError::Decode)?;
+    let request = Request::put(&format!(
+        "/api/v1/suivi/{}/corrections",
+        encode_query(token)
+    ))
+    .header("Accept", "application/json")
+    .header("Content-Type", "application/json")
+    .body(json)
+    .map_err(|_| ApiError::Network)?;
+    let (status, _, body) = send(request).await?;
+    decode(status, &body)
+}
+
 async fn send(request: Request) -> Result<(u16, Option<String>, String), ApiError> {
     let response = request.send().await.map_err(|_| ApiError::Network)?;
     let retry_after = response.headers().get("Retry-After");

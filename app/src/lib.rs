@@ -12,6 +12,7 @@ pub mod metiers;
 pub mod pages;
 pub mod preinscription;
 pub mod routes;
+pub mod suivi;
 
 use leptos::prelude::*;
 

@@ -109,7 +109,7 @@ async function submitRequest(request: APIRequestContext, nom: string) {
     },
   });
   expect(created.status(), await created.text()).toBe(201);
-  return (await created.json()) as { reference: string; status_url: string };
+  return { ...((await created.json()) as { reference: string; status_url: string }), nom };
 }
 
 /** A surname no other test uses (possible duplicates are flagged on names). */
@@ -270,13 +270,40 @@ test.describe("espace gestionnaire", () => {
     await signIn(page);
     await openFromQueue(page, sent.reference);
     await page.getByRole("button", { name: "Renvoyer pour complément…" }).click();
-    await page.getByRole("checkbox", { name: "Pièce d'identité" }).check();
-    await page.getByLabel("Message au professionnel").fill("La photo de la pièce est illisible.");
+    await page.getByRole("checkbox", { name: "Nom de naissance" }).check();
+    await page.getByLabel("Message au professionnel").fill("Le nom de naissance ne correspond pas à la pièce.");
     await expectNoViolation(page);
     await page.getByRole("button", { name: "Confirmer le renvoi" }).click();
     await expect(page.locator("#decision-resultat")).toBeFocused();
     await expect(page.locator("#decision-resultat")).toContainText("renvoyée pour complément");
+
+    // The professional opens the status link: the field to correct, pre-filled, with the gestionnaire's words.
     await page.goto(sent.status_url);
     await expect(page.getByText("À compléter", { exact: true })).toBeVisible();
+    await expect(page.getByText("Le nom de naissance ne correspond pas à la pièce.")).toBeVisible();
+    await expect(page.getByRole("heading", { level: 2, name: "Corriger votre demande" })).toBeVisible();
+    const nom = page.getByRole("textbox", { name: "Nom de naissance" });
+    await expect(nom).toHaveValue(sent.nom);
+    // Emptied, the shared rules refuse it before anything is sent.
+    await nom.fill("");
+    await page.getByRole("button", { name: "Renvoyer ma demande corrigée" }).click();
+    await expect(page.locator("#erreurs")).toBeFocused();
+    await expect(nom).toHaveAttribute("aria-invalid", "true");
+    await expectNoViolation(page);
+    // Corrected, the request is sent back and is "Reçue" again.
+    const corrected = `${sent.nom}-Diallo`;
+    await nom.fill(corrected);
+    await page.getByRole("button", { name: "Renvoyer ma demande corrigée" }).click();
+    await expect(page.locator("#renvoi-confirme")).toBeFocused();
+    await expect(page.getByText("Reçue", { exact: true })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 2, name: "Corriger votre demande" })).toHaveCount(0);
+    await expectNoViolation(page);
+
+    // Back in the gestionnaire's queue, with the corrected name.
+    await page.goto("/gestion/demandes");
+    await expect(page.getByRole("heading", { level: 1, name: "Demandes de pré-inscription" })).toBeVisible();
+    await expect(page.getByRole("link", { name: sent.reference })).toBeVisible();
+    await openFromQueue(page, sent.reference);
+    await expect(page.getByText(corrected).first()).toBeVisible();
   });
 });
