@@ -309,7 +309,16 @@ pub async fn detail(
     session: GestionnaireSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (d, sites) = load(&state, &session, &id).await?;
+    let (mut d, sites) = load(&state, &session, &id).await?;
+    // Opening a received request starts its instruction: the professional's status page says so.
+    if d.status == "recue"
+        && state
+            .storage
+            .open_demande(&d, session.gestionnaire.id)
+            .await?
+    {
+        d.status = "en_cours".to_owned();
+    }
     let (identities, requests) = state.storage.duplicate_candidates(&d).await?;
     let duplicate_identities: Vec<json::IdentityCandidate> = identities
         .into_iter()

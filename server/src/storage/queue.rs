@@ -441,6 +441,43 @@ impl Storage {
         })
     }
 
+    /// Moves a received request to "en cours d'instruction" the first time one of its gestionnaires opens it;
+    /// answers whether this call moved it.
+    #[tracing::instrument(skip_all, fields(id = demande.id), err)]
+    pub async fn open_demande(
+        &self,
+        demande: &DemandeRecord,
+        gestionnaire_id: i64,
+    ) -> Result<bool, StorageError> {
+        let at = now();
+        with_tx!(self, tx => {
+            let changed = sqlx::query(
+                "UPDATE pre_registrations SET status = 'en_cours', updated_at = $2 WHERE id = $1 AND status = 'recue'",
+            )
+            .bind(demande.id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 1 {
+                bump!(&mut *tx, demande.site_id, "recue", -1_i64);
+                bump!(&mut *tx, demande.site_id, "en_cours", 1_i64);
+                sqlx::query(
+                    "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(at)
+                .bind(Actor::gestionnaire(gestionnaire_id).as_str())
+                .bind("pre_registration.en_cours")
+                .bind(format!("pre_registration:{}", demande.id))
+                .bind(Json(json!({"before": {"status": "recue"}, "after": {"status": "en_cours"}})))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(changed == 1)
+        })
+    }
+
     /// Records a decision exactly once: the status changes only if it is still the one read (a conditional
     /// update whose affected rows are checked); everything else happens in the same transaction.
     #[tracing::instrument(skip_all, fields(id = input.demande.id), err)]

@@ -672,3 +672,49 @@ async fn a_document_kept_for_a_retention_delay_is_purged_afterwards() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn opening_a_received_request_starts_its_instruction_once() {
+    let app = TestApp::spawn().await;
+    let (ej, site) = establishment(&app, 47).await;
+    let cookie = app.signed_in("a@exemple.fr", AttachTo::EjSiret(ej)).await;
+    let created = submit_to(&app, site, json!({})).await;
+    let id = id_of(&app, &cookie, created["reference"].as_str().unwrap()).await;
+    let status_path = created["status_url"]
+        .as_str()
+        .unwrap()
+        .replace("/suivi/", "/api/v1/suivi/");
+    assert_eq!(suivi_status(&app, &status_path).await, "recue");
+
+    for _ in 0..2 {
+        let detail = json_body(
+            app.get_gestion(&format!("/api/v1/gestion/demandes/{id}"), &cookie)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(detail["status"], "en_cours");
+    }
+    assert_eq!(suivi_status(&app, &status_path).await, "en_cours");
+    let counts = &queue(&app, &cookie, "").await["counts"];
+    assert_eq!(
+        (counts["recue"].as_i64(), counts["en_cours"].as_i64()),
+        (Some(0), Some(1))
+    );
+    let opened = app.storage.recent_audit_entries(20).await.unwrap();
+    assert_eq!(
+        opened
+            .iter()
+            .filter(|e| e.action == "pre_registration.en_cours")
+            .count(),
+        1
+    );
+
+    let validated = decide(&app, &cookie, id, json!({"decision": "validate"})).await;
+    assert_eq!(validated.status(), StatusCode::OK);
+    assert_eq!(suivi_status(&app, &status_path).await, "validee");
+}
+
+async fn suivi_status(app: &TestApp, path: &str) -> Value {
+    json_body(app.get(path).await, StatusCode::OK).await["status"].clone()
+}
