@@ -5,11 +5,11 @@
 //! 2. `wasm-bindgen` (the CLI must be the version pinned in Cargo.lock);
 //! 3. `wasm-opt -Oz` when npm's binaryen is installed in `end2end/node_modules` (never Debian's: see toolchain notes);
 //! 4. content-hashed names under `dist/pkg/`, a small loader module per entry point (no inline script: the CSP
-//!    forbids it), `style/` hashed, `public/` copied as is, `index.html`, `preinscription.html` and `gestion.html`
-//!    from `app/`;
+//!    forbids it), `style/` hashed, `public/` copied as is, `index.html` and `preinscription.html` from the
+//!    template `app/index.html`, `gestion.html` from `app/gestion.html`;
 //! 5. brotli and gzip copies for the server's precompressed responses, and a size table.
 //!
-//! Reads `CARGO_TARGET_DIR` (like cargo) and `CARGO` (set by `cargo run`).
+//! Reads `CARGO_TARGET_DIR` (like cargo); the wasm build goes through `scripts/wasm-cargo.sh` (rustup or Debian).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -23,24 +23,29 @@ use sha2::{Digest, Sha256};
 const USAGE: &str = "usage: cargo run -p xtask -- build-app [--release]\n  builds the SPA into dist/ \
     (profile wasm-release, then wasm-opt when end2end/node_modules has it)";
 
-/// An entry point: a binary of the `app` crate and the page that loads it.
+/// An entry point: a binary of the `app` crate, the page that loads it, and the page's template in `app/`.
 struct Entry {
     bin: &'static str,
     page: &'static str,
+    template: &'static str,
 }
 
 const ENTRIES: [Entry; 3] = [
     Entry {
         bin: "public",
         page: "index.html",
+        template: "index.html",
     },
     Entry {
         bin: "preinscription",
         page: "preinscription.html",
+        // The professional's pages share their static first paint.
+        template: "index.html",
     },
     Entry {
         bin: "gestion",
         page: "gestion.html",
+        template: "gestion.html",
     },
 ];
 
@@ -183,7 +188,7 @@ fn build_app() -> Result<()> {
             loader_source.as_bytes(),
         )?;
 
-        let template_path = root.join("app").join(entry.page);
+        let template_path = root.join("app").join(entry.template);
         let mut html = fs::read_to_string(&template_path)
             .with_context(|| format!("reading the template {}", template_path.display()))?;
         for (placeholder, value) in [
