@@ -9,6 +9,7 @@ use enrole_server::establishments::{self, EstablishmentError, EstablishmentInput
 use enrole_server::gestionnaires;
 use enrole_server::storage::{Actor, EstablishmentKey, EstablishmentWithSites, Storage};
 use enrole_server::{Application, Config, telemetry};
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 /// Enrôle : pré-enregistrement et enregistrement des professionnels à rôle (RPPS+).
@@ -222,9 +223,56 @@ async fn open_storage(config: &Config) -> anyhow::Result<Storage> {
     Ok(storage)
 }
 
+/// On SQLite, makes this process the only server of the file (an exclusive lock on `<file>.serve-lock`), then
+/// releases the idempotency keys a previous process left `running` when it died: nobody else can be working on
+/// them, so a client retrying after a crash is answered at once. PostgreSQL serves several processes: there an
+/// abandoned key is taken over after `IDEMPOTENCY_STALE_AFTER`.
+async fn take_sqlite_instance(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(file) =
+        enrole_server::storage::sqlite_database_file(config.database_url.expose_secret())
+    else {
+        return Ok(None);
+    };
+    let mut lock_path = file.into_os_string();
+    lock_path.push(".serve-lock");
+    if let Some(parent) = std::path::Path::new(&lock_path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).context("dossier de la base SQLite impossible à créer")?;
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .context("verrou de la base SQLite impossible à ouvrir")?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "une autre instance d'enrole sert déjà cette base SQLite (une seule instance par fichier ; \
+             PostgreSQL pour plusieurs)"
+        ),
+        Err(std::fs::TryLockError::Error(err)) => {
+            return Err(err).context("verrou de la base SQLite impossible à prendre");
+        }
+    }
+    let storage = open_storage(config).await?;
+    let released = storage
+        .release_abandoned_idempotency_keys()
+        .await
+        .context("reprise après arrêt impossible")?;
+    storage.close().await;
+    if released > 0 {
+        tracing::info!(released, "idempotency keys of an interrupted run released");
+    }
+    Ok(Some(lock))
+}
+
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
+            // Held until the server stops: the OS releases it even after SIGKILL.
+            let _instance_lock = take_sqlite_instance(&config).await?;
             let public_url = config.public_url.clone();
             let app = Application::build(config).await?;
             tracing::info!(port = app.port(), %public_url, "Enrôle est prêt");

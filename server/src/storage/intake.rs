@@ -323,6 +323,21 @@ impl Storage {
         Ok(purged)
     }
 
+    /// Forgets every key still `running`: called by `enrole serve` on SQLite once it holds the file's instance lock,
+    /// when no other process can be working on them, so that requests cut short by a crash can be retried at once
+    /// instead of after [`IDEMPOTENCY_STALE_AFTER`]. Their pre-registration was never committed (it is written in
+    /// the same transaction that completes the key).
+    #[tracing::instrument(skip_all, err)]
+    pub async fn release_abandoned_idempotency_keys(&self) -> Result<u64, StorageError> {
+        let released = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE state = 'running'")
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(released)
+    }
+
     /// Gives a key back after its request failed, so that a retry with the same key is processed anew.
     #[tracing::instrument(skip_all, err)]
     pub async fn idempotency_release(&self, key: &str) -> Result<(), StorageError> {

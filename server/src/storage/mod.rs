@@ -11,6 +11,8 @@ mod postgres;
 mod queue;
 mod sqlite;
 
+pub use sqlite::database_file as sqlite_database_file;
+
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use sqlx::FromRow;

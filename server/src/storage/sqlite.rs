@@ -21,6 +21,15 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 const ESTABLISHMENT_COLUMNS: &str = "id, nom, siret, finess_juridique, demo";
 
+/// The file of a `sqlite:` URL, or `None` for an in-memory database or an unparsable URL.
+pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let filename = options.get_filename();
+    let in_memory =
+        filename.as_os_str().is_empty() || filename.to_string_lossy().starts_with(":memory:");
+    (!in_memory).then(|| filename.to_path_buf())
+}
+
 /// Storage on a SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {

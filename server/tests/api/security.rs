@@ -84,3 +84,71 @@ async fn api_responses_are_compressed_when_the_client_accepts_it() {
     let plain = app.get("/api/v1/nomenclatures").await;
     assert_eq!(header(&plain, "content-encoding"), "");
 }
+
+#[tokio::test]
+async fn trace_and_unknown_methods_are_refused_with_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let trace = reqwest::Method::TRACE;
+    let unknown = reqwest::Method::from_bytes(b"PROPFIND").unwrap();
+    let invented = reqwest::Method::from_bytes(b"FOO").unwrap();
+    for method in [trace, unknown, invented, reqwest::Method::DELETE] {
+        for path in [
+            "/",
+            "/preinscription",
+            "/gestion",
+            "/healthz",
+            "/api/v1/nomenclatures",
+            "/api/v1/pre-registrations",
+            "/api/v1/nope",
+        ] {
+            let response = app.request(method.clone(), path).await;
+            assert!(
+                matches!(
+                    response.status(),
+                    StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND
+                ),
+                "{method} {path}: {}",
+                response.status()
+            );
+            assert_eq!(
+                header(&response, "content-security-policy"),
+                CSP,
+                "{method} {path}"
+            );
+            assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+            let body = response.text().await.unwrap();
+            assert!(
+                !body.contains(path) || path == "/",
+                "nothing echoed back: {body}"
+            );
+        }
+    }
+    // Under /api the refusal is the JSON envelope.
+    let response = app
+        .request(reqwest::Method::TRACE, "/api/v1/nomenclatures")
+        .await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["error"]["message"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn there_is_no_api_documentation_ui_unless_configured() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/docs",
+        "/api/v1/docs",
+        "/swagger-ui",
+        "/api/swagger-ui/",
+        "/docs",
+    ] {
+        let response = app.get(path).await;
+        let body = response.text().await.unwrap();
+        assert!(
+            !body.to_lowercase().contains("swagger") && !body.to_lowercase().contains("redoc"),
+            "{path} serves no API documentation UI"
+        );
+    }
+    // The machine-readable document stays available: clients and the hostile-input tests use it.
+    assert_eq!(app.get_openapi().await.status(), StatusCode::OK);
+}
