@@ -71,14 +71,37 @@ function passwordLinkPath(): string {
   return new URL(link ?? "").pathname;
 }
 
+/** A one-page PDF saying "Carte d'identite" (offsets computed, so that viewers need no repair). */
+function tinyPdf(): Buffer {
+  const text = "BT /F1 24 Tf 20 100 Td (Carte d'identite) Tj ET";
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+  ];
+  let pdf = "%PDF-1.4\n";
+  const offsets: number[] = [];
+  objects.forEach((object, i) => {
+    offsets.push(pdf.length);
+    pdf += `${i + 1} 0 obj\n${object}\nendobj\n`;
+  });
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  pdf += offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("");
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(pdf, "latin1");
+}
+
 /** A professional's pre-registration, sent through the API as the form would; its reference and status page. */
-async function submitRequest(request: APIRequestContext, nom: string) {
+async function submitRequest(request: APIRequestContext, nom: string, document: "png" | "pdf" = "png") {
   const found = await (await request.get("/api/v1/structures?q=Tilleuls")).json();
   const site = found.structures[0].site;
   const notice = await (await request.get(`/api/v1/structures/${site.id}/notice`)).json();
   const uploaded = await request.post("/api/v1/documents", {
-    headers: { "Content-Type": "image/png" },
-    data: tinyPng(),
+    headers: { "Content-Type": document === "pdf" ? "application/pdf" : "image/png" },
+    data: document === "pdf" ? tinyPdf() : tinyPng(),
   });
   expect(uploaded.status()).toBe(201);
   const email = `${nom.toLowerCase()}@exemple.fr`;
@@ -243,6 +266,19 @@ test.describe("espace gestionnaire", () => {
     await page.goto("/gestion/demandes");
     await expect(page.getByRole("heading", { level: 1, name: "Demandes de pré-inscription" })).toBeVisible();
     await expect(page.getByRole("link", { name: sent.reference })).toHaveCount(0);
+  });
+
+  test("a PDF identity document is shown in the page by the browser's viewer", async ({ page, request }) => {
+    const submitted = await submitRequest(request, uniqueName("Pdf"), "pdf");
+    await signIn(page);
+    await openFromQueue(page, submitted.reference);
+    const frame = page.getByTitle("Pièce d'identité transmise (PDF)");
+    await expect(frame).toBeVisible();
+    // Chromium's PDF viewer adds its own frames inside ours; a refused document leaves only our frame.
+    await expect.poll(() => page.frames().length, { timeout: 10_000 }).toBeGreaterThan(2);
+    const box = await frame.boundingBox();
+    expect(box?.height ?? 0).toBeGreaterThan(200);
+    await expectNoViolation(page);
   });
 
   test("a request is refused with a reason", async ({ page, request }) => {

@@ -730,9 +730,9 @@ pub async fn decide(
 fn already(by: Option<&str>, at: Option<OffsetDateTime>, status: &str) -> ApiError {
     let message = match (by, at) {
         (Some(by), Some(at)) => {
-            // Shown in metropolitan French time would need tz data; UTC+1/UTC+2 is not known here: show UTC.
+            let at = crate::paris_time::to_paris(at);
             format!(
-                "Demande déjà traitée par {by} à {:02}:{:02} (UTC).",
+                "Demande déjà traitée par {by} à {:02}:{:02} (heure de Paris).",
                 at.hour(),
                 at.minute()
             )

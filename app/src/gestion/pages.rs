@@ -849,7 +849,9 @@ fn DemandeContent(detail: DemandeDetail) -> impl IntoView {
         }
         .into_any(),
         Some(url) => view! {
-            <iframe class="document-frame" src=url.clone() sandbox="" title="Pièce d'identité transmise (PDF)"></iframe>
+            // No `sandbox` attribute: Chromium refuses to run its PDF viewer in a sandboxed frame. The document
+            // response sandboxes itself (`Content-Security-Policy: sandbox`), which the viewer accepts.
+            <iframe class="document-frame" src=url.clone() title="Pièce d'identité transmise (PDF)"></iframe>
             <p><a href=url.clone() rel="external" target="_blank">"Ouvrir la pièce dans un nouvel onglet"</a></p>
         }
         .into_any(),
