@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { deflateSync } from "node:zlib";
 import type { APIRequestContext, Locator, Page } from "@playwright/test";
 import { axeViolations, expect, open, test } from "./fixtures";
+import { emailsWith, newPhone, registerThroughTheForm, tinyPng } from "./professional";
 
 // The gestionnaire's flows, on desktop: the demo gestionnaire's one-time password link is used once, so the tests
 // of this file run in order in one worker.
@@ -12,56 +12,7 @@ test.describe.configure({ mode: "serial" });
 const EMAIL = "gestionnaire.demo@enrole.localhost";
 const PASSWORD = "Trois-sortes-de-caractères-42";
 
-/** A valid 8×8 PNG (the same as in preinscription.spec.ts). */
-function tinyPng(): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc32 = (data: Buffer) => {
-    let c = 0xffffffff;
-    for (const byte of data) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(8, 0);
-  header.writeUInt32BE(8, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const rows = Buffer.alloc(8 * (1 + 8 * 3), 0x80);
-  for (let y = 0; y < 8; y++) rows[y * 25] = 0;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(rows)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
-
 const dir = () => process.env.ENROLE_E2E_DIR ?? "";
-
-/** The emails of the outbox that contain `text`, decoded from quoted-printable. */
-function emailsWith(text: string): string[] {
-  const outbox = join(dir(), "outbox");
-  return readdirSync(outbox)
-    .filter((f) => f.endsWith(".eml"))
-    .sort()
-    .map((f) =>
-      readFileSync(join(outbox, f), "utf8")
-        .replace(/=\r?\n/g, "")
-        .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16))),
-    )
-    .filter((mail) => Buffer.from(mail, "latin1").toString("utf8").includes(text) || mail.includes(text));
-}
 
 /** The path of the demo gestionnaire's password link, printed by `enrole seed-demo` (kept by serve.mjs). */
 function passwordLinkPath(): string {
@@ -214,10 +165,17 @@ test.describe("espace gestionnaire", () => {
     await expect(page.getByRole("button", { name: "Se déconnecter" })).toHaveCount(0);
   });
 
-  test("a request is found in the queue and validated with the keyboard alone", async ({ page, request }) => {
-    test.setTimeout(60_000);
-    const nom = uniqueName("Clavier");
-    const sent = await submitRequest(request, nom);
+  test("a request sent from a phone is found in the queue and validated with the keyboard alone", async ({
+    page,
+    browser,
+    baseURL,
+  }) => {
+    test.setTimeout(90_000);
+    // The professional, on a phone, through the form.
+    const phone = await newPhone(browser, baseURL);
+    const sent = await registerThroughTheForm(phone, uniqueName("Clavier"));
+    await phone.context().close();
+    // The gestionnaire, on the desktop.
     await signIn(page);
     await expect(page.getByRole("link", { name: sent.reference })).toBeVisible();
     await expectNoViolation(page);
