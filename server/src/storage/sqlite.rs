@@ -21,8 +21,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 const ESTABLISHMENT_COLUMNS: &str = "id, nom, siret, finess_juridique, demo";
 
-/// The file of a `sqlite:` URL, or `None` for an in-memory database or an unparsable URL.
+/// The file of a `sqlite:` URL, or `None` for another backend, an in-memory database or an unparsable URL.
 pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
     let options = SqliteConnectOptions::from_str(url).ok()?;
     let filename = options.get_filename();
     let in_memory =
@@ -341,6 +344,17 @@ async fn insert_audit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_sqlite_file_urls_name_a_file() {
+        assert_eq!(
+            database_file("sqlite:///var/lib/enrole/enrole.sqlite?mode=rwc"),
+            Some(std::path::PathBuf::from("/var/lib/enrole/enrole.sqlite"))
+        );
+        assert_eq!(database_file("sqlite::memory:"), None);
+        assert_eq!(database_file("postgres://enrole@db/enrole"), None);
+        assert_eq!(database_file("postgresql://db/enrole"), None);
+    }
 
     #[tokio::test]
     async fn the_file_is_created_durable_with_foreign_keys_on() {

@@ -11,9 +11,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::sqlite::SqlitePoolOptions;
-use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 
+use crate::binary::{Deployment, demo_site_id, free_port};
 use crate::helpers::TempDir;
 use crate::intake::{NOTICE_VERSION, PNG, key};
 
@@ -24,78 +24,8 @@ const KILL_AFTER_ACKNOWLEDGED: usize = 60;
 /// Demo site created by `enrole seed-demo`.
 const DEMO_FINESS: &str = "319999918";
 
-struct Server {
-    dir: std::path::PathBuf,
-    base: String,
-    child: Child,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("free port")
-}
-
-fn command(dir: &std::path::Path, port: u16) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_enrole"));
-    command
-        .env_clear()
-        .env(
-            "ENROLE_DATABASE_URL",
-            format!("sqlite://{}?mode=rwc", dir.join("enrole.sqlite").display()),
-        )
-        .env("ENROLE_OUTBOX_DIR", dir.join("outbox"))
-        .env("ENROLE_SITE_DIR", dir.join("site"))
-        .env("ENROLE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ENROLE_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-        .env("ENROLE_RATE_LIMIT_SUBMISSIONS_PER_HOUR", "1000000")
-        .env("ENROLE_RATE_LIMIT_DOCUMENTS_PER_HOUR", "1000000")
-        .env("ENROLE_LOG", "warn")
-        .kill_on_drop(true);
-    command
-}
-
-impl Server {
-    async fn start(dir: &std::path::Path) -> Self {
-        let port = free_port();
-        let child = command(dir, port)
-            .arg("serve")
-            .spawn()
-            .expect("spawn enrole serve");
-        let server = Self {
-            dir: dir.to_path_buf(),
-            base: format!("http://127.0.0.1:{port}"),
-            child,
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..300 {
-            if let Ok(response) = client.get(format!("{}/readyz", server.base)).send().await
-                && response.status() == StatusCode::OK
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("enrole serve did not become ready");
-    }
-
-    async fn run(&self, step: &str) {
-        let output = command(&self.dir, 0)
-            .arg(step)
-            .output()
-            .await
-            .expect("run enrole");
-        assert!(
-            output.status.success(),
-            "enrole {step}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-}
-
 /// A distinct valid person per index (letters only: names accept no digits).
-fn request(index: usize, site_id: i64) -> Value {
+pub fn request(index: usize, site_id: i64) -> Value {
     let letters: String = format!("{index:03}")
         .bytes()
         .map(|digit| char::from(b'a' + (digit - b'0')))
@@ -143,7 +73,7 @@ struct Attempt {
 }
 
 /// Uploads the document then submits; `None` when either got no answer.
-async fn submit(
+pub async fn submit(
     client: &reqwest::Client,
     base: &str,
     key: &str,
@@ -180,23 +110,14 @@ async fn acknowledged_requests_survive_sigkill_and_retries_are_stored_exactly_on
         return;
     }
     let dir = TempDir::new();
-    let mut server = Server::start(dir.path()).await;
-    server.run("seed-demo").await;
+    let deployment = Deployment::sqlite(dir.path());
+    let mut server = deployment.serve().await;
+    deployment.run(&["seed-demo"]).await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
         .expect("client");
-    let sites: Value = client
-        .get(format!("{}/api/v1/structures?q={DEMO_FINESS}", server.base))
-        .send()
-        .await
-        .expect("structures")
-        .json()
-        .await
-        .expect("json");
-    let site_id = sites["structures"][0]["site"]["id"]
-        .as_i64()
-        .expect("demo site id");
+    let site_id = demo_site_id(&client, &server.base, DEMO_FINESS).await;
 
     let queue: Arc<Mutex<Vec<Attempt>>> = Arc::new(Mutex::new(
         (0..REQUESTS)
@@ -277,7 +198,7 @@ async fn acknowledged_requests_survive_sigkill_and_retries_are_stored_exactly_on
     );
 
     // Restart on the same file; retry what got no answer (same key, same body), send what was never sent.
-    let server = Server::start(dir.path()).await;
+    let server = deployment.serve().await;
     let mut references = BTreeMap::new();
     for attempt in &mut attempts {
         if let Outcome::Acknowledged(reference) = &attempt.outcome {
@@ -395,8 +316,10 @@ async fn a_second_server_on_the_same_sqlite_file_is_refused() {
         return;
     }
     let dir = TempDir::new();
-    let _first = Server::start(dir.path()).await;
-    let second = command(dir.path(), free_port())
+    let deployment = Deployment::sqlite(dir.path());
+    let _first = deployment.serve().await;
+    let second = deployment
+        .command(free_port())
         .arg("serve")
         .output()
         .await

@@ -3,6 +3,7 @@
 
 #![expect(clippy::unwrap_used, reason = "tests read known-good values")]
 
+mod binary;
 mod cli;
 mod crash;
 mod errors;
@@ -14,6 +15,7 @@ mod health;
 mod helpers;
 mod intake;
 mod mail;
+mod multi_instance;
 mod nomenclatures;
 mod openapi;
 mod places;
