@@ -22,6 +22,7 @@ const baseURL = external ?? `http://127.0.0.1:${process.env.ENROLE_E2E_PORT}`;
 
 export default defineConfig({
   testDir: "./tests",
+  globalTeardown: "./global-teardown.ts",
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
   retries: 0,

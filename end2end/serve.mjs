@@ -5,7 +5,7 @@
 // playwright.config.ts) and ENROLE_SITE_DIR (default ../dist, the output of `cargo run -p xtask -- build-app`).
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,29 +32,35 @@ const env = {
   ENROLE_SITE_DIR: siteDir,
   ENROLE_LISTEN: `127.0.0.1:${port}`,
   ENROLE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-  ENROLE_LOG: process.env.ENROLE_LOG ?? "warn",
+  // Debug level, into server.log: global-teardown.ts checks that it holds no personal data and no secret.
+  ENROLE_LOG: process.env.ENROLE_LOG ?? "debug",
 };
+const log = openSync(join(dir, "server.log"), "a");
 const cleanUp = () => rmSync(dir, { recursive: true, force: true });
+/** The end of the server's log, shown when it fails (it is not echoed otherwise). */
+const logTail = () => readFileSync(join(dir, "server.log"), "utf8").split("\n").slice(-40).join("\n");
 
 // The output of each step is kept in the directory too: seed-demo prints the demo gestionnaire's password link,
 // which tests/gestion.spec.ts reads from seed-demo.out.
 for (const step of ["migrate", "seed-demo"]) {
-  const result = spawnSync(bin, [step], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const result = spawnSync(bin, [step], { env, stdio: ["ignore", "pipe", log] });
   if (result.stdout) {
     writeFileSync(join(dir, `${step}.out`), result.stdout);
     process.stdout.write(result.stdout);
   }
   if (result.status !== 0) {
+    console.error(logTail());
     cleanUp();
     fail(`enrole ${step} failed (${result.error ?? `exit ${result.status}`})`);
   }
 }
 
-const server = spawn(bin, ["serve"], { env, stdio: "inherit" });
+const server = spawn(bin, ["serve"], { env, stdio: ["ignore", log, log] });
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => server.kill(signal));
 }
 server.on("exit", (code, signal) => {
+  if (code) console.error(logTail());
   cleanUp();
   process.exit(code ?? (signal === "SIGTERM" || signal === "SIGINT" ? 0 : 1));
 });

@@ -1,5 +1,7 @@
 import { test as base, expect, type Page } from "@playwright/test";
 import { AxeBuilder } from "@axe-core/playwright";
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
 
 /** Every page of the app, with the heading that shows it is rendered by the app (the static HTML has no h1). */
 export const PAGES = [
@@ -29,11 +31,20 @@ export const test = base.extend<{ page: Page }>({
     });
     page.on("pageerror", (error) => problems.push(`uncaught: ${error.message}`));
     await use(page);
+    await recordSessionIds(page);
     expect(problems, "errors in the browser console").toEqual([]);
   },
 });
 
 export { expect };
+
+/** Keeps the session cookies the browser held, for the log scan of global-teardown.ts. */
+async function recordSessionIds(page: Page) {
+  const dir = process.env.ENROLE_E2E_DIR;
+  if (!dir || page.isClosed()) return;
+  const sessions = (await page.context().cookies()).filter((c) => c.name.includes("session")).map((c) => c.value);
+  if (sessions.length > 0) appendFileSync(join(dir, "secrets-seen.txt"), `${sessions.join("\n")}\n`);
+}
 
 const failedOnPurpose = new WeakMap<Page, string[]>();
 
