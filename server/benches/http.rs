@@ -6,86 +6,18 @@
 //! Client and server share this machine's cores, so the figures are a floor for the server, not a ceiling.
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
+mod support;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 const CLIENTS: usize = 16;
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
-
-struct Server {
-    child: Child,
-    base: String,
-    _dir: TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn start_server() -> Result<Server> {
-    let dir = TempDir(std::env::temp_dir().join(format!("enrole-bench-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0)?;
-    let database_url = std::env::var("ENROLE_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}/enrole.sqlite?mode=rwc", dir.0.display()));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let command = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_enrole"));
-        command
-            .args(args)
-            .env("ENROLE_DATABASE_URL", &database_url)
-            .env("ENROLE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("ENROLE_OUTBOX_DIR", dir.0.join("outbox"))
-            .env("ENROLE_SITE_DIR", dir.0.join("site"))
-            .env("ENROLE_LOG", "warn")
-            // One client address sends everything here: lift the per-address limits out of the way.
-            .env("ENROLE_RATE_LIMIT_SUBMISSIONS_PER_HOUR", "1000000")
-            .env("ENROLE_RATE_LIMIT_DOCUMENTS_PER_HOUR", "1000000")
-            .env("ENROLE_DB_MAX_CONNECTIONS", "16")
-            .stdout(Stdio::null());
-        command
-    };
-    let seeded = command(&["seed-demo"]).status()?;
-    if !seeded.success() {
-        bail!("enrole seed-demo failed");
-    }
-    let child = command(&["serve"]).spawn()?;
-    Ok(Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    })
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) -> Result<()> {
-    for _ in 0..200 {
-        if let Ok(response) = client.get(format!("{base}/readyz")).send().await
-            && response.status().is_success()
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("the server did not become ready")
-}
 
 type PendingRequest = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
@@ -121,10 +53,7 @@ async fn run_scenario(
     }
     let elapsed = started.elapsed();
     latencies.sort();
-    let percentile = |p: f64| {
-        let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies[index].as_secs_f64() * 1000.0
-    };
+    let percentile = |p: f64| support::percentile_ms(&latencies, p);
     println!(
         "{name:<34} {total:>6} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
         total as f64 / elapsed.as_secs_f64(),
@@ -226,11 +155,11 @@ async fn notice_version(client: &reqwest::Client, base: &str, site_id: i64) -> R
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let server = start_server()?;
+    let server = support::start_server(&[])?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
         .build()?;
-    wait_ready(&client, &server.base).await?;
+    support::wait_ready(&client, &server.base).await?;
     let sites: Value = client
         .get(format!("{}/api/v1/structures?q=demo", server.base))
         .send()
