@@ -22,8 +22,8 @@
       return;
     }
     el.setAttribute("data-enrole-mounted", "1");
-    // The form's first step is about this tall: reserving it keeps the host page from jumping.
-    var reserved = parseInt(el.getAttribute("data-height"), 10) || (innerWidth < 600 ? 1100 : 780);
+    // The form's first step is about this tall (narrow: 360 px phones): reserving it keeps the page from jumping.
+    var reserved = parseInt(el.getAttribute("data-height"), 10) || (el.clientWidth < 500 ? 720 : 560);
     var f = document.createElement("iframe");
     f.setAttribute("sandbox", "allow-scripts allow-forms allow-same-origin");
     f.title = "Formulaire de pré-inscription RPPS+";

@@ -65,7 +65,10 @@ pub async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Respon
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -76,7 +79,10 @@ pub async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Respon
             .into_response()
     };
     let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(LOADER_CACHE));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(LOADER_CACHE),
+    );
     if let Ok(value) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, value);
     }
@@ -232,10 +238,7 @@ pub async fn list(
         entites[index].sites.push(crate::api::site_dto(found.site));
     }
     for origin in origins {
-        if let Some(entite) = entites
-            .iter_mut()
-            .find(|e| e.id == origin.establishment_id)
-        {
+        if let Some(entite) = entites.iter_mut().find(|e| e.id == origin.establishment_id) {
             entite.origines.push(origin_dto(origin));
         }
     }
@@ -376,7 +379,10 @@ mod tests {
         let policy = embed_policy("'self' https://intranet.a.fr");
         assert!(policy.contains("frame-ancestors 'self' https://intranet.a.fr;"));
         assert_eq!(
-            policy.replace("frame-ancestors 'self' https://intranet.a.fr", "frame-ancestors 'none'"),
+            policy.replace(
+                "frame-ancestors 'self' https://intranet.a.fr",
+                "frame-ancestors 'none'"
+            ),
             CONTENT_SECURITY_POLICY
         );
     }

@@ -144,9 +144,7 @@ fn dns_or_ipv4(host: &str) -> Result<String, EmbedOriginError> {
         return Err(EmbedOriginError::Host);
     }
     let labels: Vec<&str> = host.split('.').collect();
-    let numeric = labels
-        .iter()
-        .all(|l| l.bytes().all(|b| b.is_ascii_digit()));
+    let numeric = labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit()));
     if numeric && (labels.len() != 4 || labels.iter().any(|l| l.parse::<u8>().is_err())) {
         // 10.1 or 300.1.1.1 would be read by a browser as another address, or not at all.
         return Err(EmbedOriginError::Host);
@@ -194,10 +192,16 @@ mod tests {
                 "  HTTPS://Intranet.Exemple.FR/  ",
                 "https://intranet.exemple.fr",
             ),
-            ("https://intranet.exemple.fr:443", "https://intranet.exemple.fr"),
+            (
+                "https://intranet.exemple.fr:443",
+                "https://intranet.exemple.fr",
+            ),
             ("http://intranet.local:80", "http://intranet.local"),
             ("http://intranet.local:8080", "http://intranet.local:8080"),
-            ("https://intranet.exemple.fr:80", "https://intranet.exemple.fr:80"),
+            (
+                "https://intranet.exemple.fr:80",
+                "https://intranet.exemple.fr:80",
+            ),
             ("http://127.0.0.1:4321", "http://127.0.0.1:4321"),
             ("http://localhost", "http://localhost"),
             ("https://xn--hpital-gva.fr", "https://xn--hpital-gva.fr"),
@@ -219,12 +223,18 @@ mod tests {
             ("data:text/html,x", EmbedOriginError::Scheme),
             ("//intranet.exemple.fr", EmbedOriginError::Scheme),
             ("https:intranet.exemple.fr", EmbedOriginError::Scheme),
-            ("https://intranet.exemple.fr/accueil", EmbedOriginError::Path),
+            (
+                "https://intranet.exemple.fr/accueil",
+                EmbedOriginError::Path,
+            ),
             ("https://intranet.exemple.fr//", EmbedOriginError::Path),
             ("https://intranet.exemple.fr?x=1", EmbedOriginError::Path),
             ("https://intranet.exemple.fr#x", EmbedOriginError::Path),
             ("https://intranet.exemple.fr\\x", EmbedOriginError::Path),
-            ("https://moi:secret@intranet.exemple.fr", EmbedOriginError::UserInfo),
+            (
+                "https://moi:secret@intranet.exemple.fr",
+                EmbedOriginError::UserInfo,
+            ),
             ("https://*.exemple.fr", EmbedOriginError::Wildcard),
             ("https://*", EmbedOriginError::Wildcard),
             ("https://intranet.exemple.fr:*", EmbedOriginError::Wildcard),
@@ -266,9 +276,11 @@ mod tests {
 
     #[test]
     fn serde_goes_through_the_rules() {
-        let parsed: Result<EmbedOrigin, _> =
-            serde_json::from_str(r#""HTTPS://Intranet.fr:443/""#);
-        assert_eq!(parsed.map(String::from).ok().as_deref(), Some("https://intranet.fr"));
+        let parsed: Result<EmbedOrigin, _> = serde_json::from_str(r#""HTTPS://Intranet.fr:443/""#);
+        assert_eq!(
+            parsed.map(String::from).ok().as_deref(),
+            Some("https://intranet.fr")
+        );
         assert!(serde_json::from_str::<EmbedOrigin>(r#""https://*.fr""#).is_err());
     }
 

@@ -84,7 +84,9 @@ impl Storage {
         actor: &Actor,
     ) -> Result<AddedOrigin, StorageError> {
         let at = now();
-        let in_scope = format!("SELECT 1 FROM sites s WHERE s.establishment_id = $2 AND s.id IN {SCOPE_SITES}");
+        let in_scope = format!(
+            "SELECT 1 FROM sites s WHERE s.establishment_id = $2 AND s.id IN {SCOPE_SITES}"
+        );
         let insert = format!(
             "INSERT INTO embed_origins (establishment_id, origin, created_at) VALUES ($1, $2, $3) RETURNING {COLUMNS}"
         );

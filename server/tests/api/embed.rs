@@ -60,7 +60,10 @@ async fn each_establishment_is_framed_by_its_own_origins_only() {
     let app = TestApp::spawn().await;
     let (siret_a, site_a) = establishment(&app, 61).await;
     let (siret_b, site_b) = establishment(&app, 62).await;
-    let (ej_a, ej_b) = (ej_of_site(&app, site_a).await, ej_of_site(&app, site_b).await);
+    let (ej_a, ej_b) = (
+        ej_of_site(&app, site_a).await,
+        ej_of_site(&app, site_b).await,
+    );
     let alice = app
         .signed_in("alice@a.fr", AttachTo::EjSiret(siret_a))
         .await;
@@ -105,13 +108,19 @@ async fn each_establishment_is_framed_by_its_own_origins_only() {
     // The host page's origin, when given, must be one of them.
     let with_parent = embed_page(
         &app,
-        &format!("?finess={}&parent=https%3A%2F%2Fportail.b.fr", finess_of(62)),
+        &format!(
+            "?finess={}&parent=https%3A%2F%2Fportail.b.fr",
+            finess_of(62)
+        ),
     )
     .await;
     assert_eq!(framing(&with_parent).0, "'self' https://portail.b.fr");
     let wrong_parent = embed_page(
         &app,
-        &format!("?finess={}&parent=https%3A%2F%2Fintranet.a.fr", finess_of(62)),
+        &format!(
+            "?finess={}&parent=https%3A%2F%2Fintranet.a.fr",
+            finess_of(62)
+        ),
     )
     .await;
     assert_eq!(framing(&wrong_parent).0, "'none'");
@@ -123,7 +132,11 @@ async fn each_establishment_is_framed_by_its_own_origins_only() {
         String::new(),
     ] {
         let response = embed_page(&app, &query).await;
-        assert_eq!(framing(&response), ("'none'".to_owned(), String::new()), "{query}");
+        assert_eq!(
+            framing(&response),
+            ("'none'".to_owned(), String::new()),
+            "{query}"
+        );
     }
 
     // Every other page keeps 'none' and X-Frame-Options.
@@ -169,9 +182,16 @@ async fn each_establishment_is_framed_by_its_own_origins_only() {
         .collect();
     assert_eq!(
         actions,
-        ["embed_origin.remove", "embed_origin.add", "embed_origin.add"]
+        [
+            "embed_origin.remove",
+            "embed_origin.add",
+            "embed_origin.add"
+        ]
     );
-    assert_eq!(audit[0].details.0["before"]["origin"], "https://intranet.a.fr");
+    assert_eq!(
+        audit[0].details.0["before"]["origin"],
+        "https://intranet.a.fr"
+    );
 }
 
 #[tokio::test]
@@ -179,7 +199,10 @@ async fn origin_endpoints_are_scoped_to_the_gestionnaires_establishments() {
     let app = TestApp::spawn().await;
     let (siret_a, site_a) = establishment(&app, 71).await;
     let (_, site_b) = establishment(&app, 72).await;
-    let (ej_a, ej_b) = (ej_of_site(&app, site_a).await, ej_of_site(&app, site_b).await);
+    let (ej_a, ej_b) = (
+        ej_of_site(&app, site_a).await,
+        ej_of_site(&app, site_b).await,
+    );
     let alice = app
         .signed_in("alice@a.fr", AttachTo::EjSiret(siret_a))
         .await;
@@ -231,7 +254,12 @@ async fn origin_endpoints_are_scoped_to_the_gestionnaires_establishments() {
     assert_eq!(entites[0]["id"], ej_b);
     assert_eq!(entites[0]["sites"][0]["finess"], finess_of(72));
     assert_eq!(entites[0]["origines"][0]["origin"], "https://intranet.b.fr");
-    assert!(seen_by_bob["enrole_origin"].as_str().unwrap().starts_with("http://"));
+    assert!(
+        seen_by_bob["enrole_origin"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://")
+    );
     let seen_by_alice = overview(&app, &alice).await;
     assert_eq!(
         seen_by_alice["entites_juridiques"][0]["origines"]
@@ -280,8 +308,14 @@ async fn invalid_or_duplicate_origins_get_a_field_error() {
         )
         .await;
         // The same rule and message as in the browser.
-        let expected = shared::embed::EmbedOrigin::parse(origin).unwrap_err().to_string();
-        assert_eq!(body["error"]["fields"]["origin"][0], expected.as_str(), "{origin}");
+        let expected = shared::embed::EmbedOrigin::parse(origin)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            body["error"]["fields"]["origin"][0],
+            expected.as_str(),
+            "{origin}"
+        );
     }
     json_body(
         add_origin(&app, &alice, ej_a, "https://intranet.a.fr").await,
@@ -309,8 +343,14 @@ async fn the_loader_is_shared_with_other_origins_and_revalidated() {
     let response = app.get("/embed.js").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(header(&response, "content-type").starts_with("text/javascript"));
-    assert_eq!(header(&response, "cross-origin-resource-policy"), "cross-origin");
-    assert_eq!(header(&response, "cache-control"), "public, max-age=300, must-revalidate");
+    assert_eq!(
+        header(&response, "cross-origin-resource-policy"),
+        "cross-origin"
+    );
+    assert_eq!(
+        header(&response, "cache-control"),
+        "public, max-age=300, must-revalidate"
+    );
     let etag = header(&response, "etag");
     assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
     assert!(response.text().await.unwrap().contains("data-enrole-form"));
@@ -320,5 +360,8 @@ async fn the_loader_is_shared_with_other_origins_and_revalidated() {
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     // Every other response stays same-origin.
     let other = app.get("/api/v1/nomenclatures").await;
-    assert_eq!(header(&other, "cross-origin-resource-policy"), "same-origin");
+    assert_eq!(
+        header(&other, "cross-origin-resource-policy"),
+        "same-origin"
+    );
 }
