@@ -342,6 +342,29 @@ test.describe("formulaire intégré", () => {
     }
   });
 
+  test("the embedded form keeps its answers in memory where the browser refuses storage", async ({ page }) => {
+    // Third-party storage blocked: reading `sessionStorage` throws, as in browsers that refuse it to frames.
+    await page.addInitScript(() => {
+      Object.defineProperty(window, "sessionStorage", {
+        get() {
+          throw new DOMException("Accès au stockage refusé", "SecurityError");
+        },
+      });
+    });
+    await page.goto(`/integration/formulaire?finess=${FINESS}`);
+    await expect(page.getByText("Étape 1 sur 6", { exact: true })).toBeVisible();
+    await expect(page.getByText(/Le Canal \(démo\)/)).toBeVisible();
+    // No cookie is needed either.
+    expect(await page.context().cookies()).toEqual([]);
+    await page.getByRole("radio", { name: "Non" }).check();
+    await page.getByRole("button", { name: "Suivant" }).click();
+    await expect(page.getByText("Étape 2 sur 6", { exact: true })).toBeVisible();
+    await page.getByRole("button", { name: "Précédent" }).click();
+    await expect(page.getByText("Étape 1 sur 6", { exact: true })).toBeVisible();
+    await expect(page.getByRole("radio", { name: "Non" })).toBeChecked();
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
   test("the integration page gives each site its snippet, a copy button and a live preview", async ({ page, isMobile }) => {
     test.setTimeout(60_000);
     if (!isMobile) {

@@ -373,7 +373,7 @@ mod tests {
             check_origin("HTTPS://Intranet.fr/").map(String::from),
             Ok("https://intranet.fr".to_owned())
         );
-        let message = check_origin("https://intranet.fr/page").unwrap_err();
+        let message = check_origin("https://intranet.fr/page").expect_err("a path");
         assert!(message.contains("sans chemin"), "{message}");
         assert!(check_origin("http://intranet.local").is_ok_and(|o| o.is_insecure()));
     }
