@@ -378,6 +378,34 @@ pub async fn gestion_decide(
     decode(status, &body)
 }
 
+// ---- embed (issue 6): intranet origins allowed to frame the form ----
+
+/// `GET /api/v1/gestion/integration/origines`: the gestionnaire's entités juridiques, sites and origins.
+pub async fn gestion_embed_overview() -> Result<shared::api::EmbedOverview, ApiError> {
+    get("/api/v1/gestion/integration/origines").await
+}
+
+/// `POST /api/v1/gestion/integration/origines`.
+pub async fn gestion_add_origin(
+    input: &shared::api::EmbedOriginInput,
+) -> Result<shared::api::EmbedOriginRow, ApiError> {
+    let json = serde_json::to_string(input).map_err(|_| ApiError::Decode)?;
+    let (status, _, body) =
+        post_gestion("/api/v1/gestion/integration/origines", Some(json)).await?;
+    decode(status, &body)
+}
+
+/// `DELETE /api/v1/gestion/integration/origines/{id}`.
+pub async fn gestion_remove_origin(id: i64) -> Result<(), ApiError> {
+    let request = Request::delete(&format!("/api/v1/gestion/integration/origines/{id}"))
+        .header("Accept", "application/json")
+        .header("X-Enrole-Csrf", "1")
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    let (status, _, body) = send(request).await?;
+    decode_empty(status, &body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::startup::AppState;
 use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord, search_words};
-use crate::{auth, gestion, places, preregistrations};
+use crate::{auth, embed, gestion, places, preregistrations};
 
 /// Shortest structure search, in letters or digits.
 pub const MIN_QUERY_CHARS: usize = 2;
@@ -33,6 +33,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/gestion/demandes/{id}", get(gestion::detail))
         .route("/v1/gestion/demandes/{id}/document", get(gestion::document))
         .route("/v1/gestion/demandes/{id}/decision", post(gestion::decide))
+        // Embedding the form in intranets (issue 6): the allowed origins per entité juridique.
+        .route(
+            "/v1/gestion/integration/origines",
+            get(embed::list).post(embed::add),
+        )
+        .route(
+            "/v1/gestion/integration/origines/{id}",
+            axum::routing::delete(embed::remove),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, auth::csrf));
     Router::new()
         .merge(gestion)
@@ -223,6 +232,9 @@ pub async fn openapi_json() -> impl IntoResponse {
         gestion::detail,
         gestion::document,
         gestion::decide,
+        embed::list,
+        embed::add,
+        embed::remove,
         openapi_json,
     ),
     components(schemas(json::ErrorEnvelope)),

@@ -44,9 +44,10 @@ pub fn apply(router: Router, config: &Config) -> Router {
         ))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
+        // Not on the embedded form, whose `frame-ancestors` names the allowed intranets (see crate::embed).
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
+            DenyFraming,
         ))
         .layer(header_layer(
             HeaderName::from_static("permissions-policy"),
@@ -56,9 +57,10 @@ pub fn apply(router: Router, config: &Config) -> Router {
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",
         ))
-        .layer(header_layer(
+        // A handler may share a resource with other origins (the embed loader, `/embed.js`).
+        .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("cross-origin-resource-policy"),
-            "same-origin",
+            HeaderValue::from_static("same-origin"),
         ))
         .option_layer(
             config
@@ -99,6 +101,22 @@ pub fn body_limit<S: Clone + Send + Sync + 'static>(
             .layer(RequestBodyLimitLayer::new(max_bytes))
             .layer(DefaultBodyLimit::max(max_bytes)),
     )
+}
+
+/// Marks a response whose Content-Security-Policy `frame-ancestors` decides who may frame it: it gets no
+/// `X-Frame-Options`, which can only say DENY or SAMEORIGIN and would override the list in older browsers.
+#[derive(Debug, Clone, Copy)]
+pub struct FramingByPolicy;
+
+/// `X-Frame-Options: DENY`, except on responses marked [`FramingByPolicy`].
+#[derive(Debug, Clone, Copy)]
+struct DenyFraming;
+
+impl<B> tower_http::set_header::MakeHeaderValue<Response<B>> for DenyFraming {
+    fn make_header_value(&mut self, response: &Response<B>) -> Option<HeaderValue> {
+        (response.extensions().get::<FramingByPolicy>().is_none())
+            .then(|| HeaderValue::from_static("DENY"))
+    }
 }
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::rate_limit::RateLimiter;
 use crate::storage::Storage;
-use crate::{api, documents, health, layers, mail, spa};
+use crate::{api, documents, embed, health, layers, mail, spa};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -53,6 +53,8 @@ pub fn router(state: AppState) -> Router {
             .route("/healthz", get(health::healthz))
             .route("/readyz", get(health::readyz))
             .nest("/api", api::router(state.clone()))
+            // The form embedded in intranets (issue 6): its loader and its page.
+            .merge(embed::pages())
             .fallback(spa::serve),
         config.http.max_body_bytes,
     )

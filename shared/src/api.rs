@@ -677,3 +677,65 @@ mod openapi_tests {
         Ok(())
     }
 }
+
+// ---- embed (issue 6: the form in an establishment's intranet) ----
+
+/// One intranet origin allowed to embed the form of an entité juridique's sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmbedOriginRow {
+    pub id: i64,
+    pub entite_juridique_id: i64,
+    /// `scheme://host[:port]`, as browsers write it.
+    pub origin: String,
+    /// Plain `http`: the interface warns.
+    pub insecure: bool,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// An entité juridique the gestionnaire manages the embedding of: its sites and its allowed origins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmbedEntite {
+    pub id: i64,
+    pub nom: String,
+    /// Only the sites the gestionnaire covers.
+    pub sites: Vec<Site>,
+    pub origines: Vec<EmbedOriginRow>,
+}
+
+/// What the gestionnaire's integration page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmbedOverview {
+    /// Enrôle's public address (`ENROLE_PUBLIC_URL`), where `embed.js` and the embedded form are served.
+    pub enrole_origin: String,
+    pub entites_juridiques: Vec<EmbedEntite>,
+}
+
+/// An origin to allow (validated by [`crate::embed::EmbedOrigin`]; errors under `origin`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct EmbedOriginInput {
+    pub entite_juridique_id: i64,
+    pub origin: String,
+}
+
+/// The message the embedded form posts to its host page (never personal data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum EmbedMessage {
+    /// The form is displayed; `height` in CSS pixels.
+    #[serde(rename = "enrole:loaded")]
+    Loaded { height: u32 },
+    #[serde(rename = "enrole:resize")]
+    Resize { height: u32 },
+    /// The step now shown (0 = introduction, 1–6 the steps).
+    #[serde(rename = "enrole:step")]
+    Step { step: u8 },
+    /// The request was received; its reference only.
+    #[serde(rename = "enrole:submitted")]
+    Submitted { reference: String },
+}

@@ -6,7 +6,8 @@
 //! 3. `wasm-opt -Oz` when npm's binaryen is installed in `end2end/node_modules` (never Debian's: see toolchain notes);
 //! 4. content-hashed names under `dist/pkg/`, a small loader module per entry point (no inline script: the CSP
 //!    forbids it), `style/` hashed, `public/` copied as is, `index.html` and `preinscription.html` from the
-//!    template `app/index.html`, `gestion.html` from `app/gestion.html`;
+//!    template `app/index.html`, `gestion.html` from `app/gestion.html`, `integration.html` (the embedded form,
+//!    the `preinscription` bundle) from `app/integration.html`;
 //! 5. brotli and gzip copies for the server's precompressed responses, and a size table.
 //!
 //! Reads `CARGO_TARGET_DIR` (like cargo); the wasm build goes through `scripts/wasm-cargo.sh` (rustup or Debian).
@@ -30,7 +31,7 @@ struct Entry {
     template: &'static str,
 }
 
-const ENTRIES: [Entry; 3] = [
+const ENTRIES: [Entry; 4] = [
     Entry {
         bin: "public",
         page: "index.html",
@@ -46,6 +47,12 @@ const ENTRIES: [Entry; 3] = [
         bin: "gestion",
         page: "gestion.html",
         template: "gestion.html",
+    },
+    // The form embedded in an intranet (`/integration/formulaire`): the same bundle, a compact first paint.
+    Entry {
+        bin: "preinscription",
+        page: "integration.html",
+        template: "integration.html",
     },
 ];
 
@@ -124,7 +131,14 @@ fn build_app() -> Result<()> {
     }
 
     let staging = target_dir.join("enrole-spa");
+    // A bundle shared by two pages is bound, optimised and written once.
+    let mut bundles: Vec<(&str, [String; 3])> = Vec::new();
     for entry in &ENTRIES {
+        if let Some((_, [loader, js, wasm])) = bundles.iter().find(|(bin, _)| *bin == entry.bin) {
+            let (loader, js, wasm) = (loader.clone(), js.clone(), wasm.clone());
+            write_page(&root, &dist, entry, &styles, &loader, &js, &wasm)?;
+            continue;
+        }
         let out = staging.join(entry.bin);
         if out.exists() {
             fs::remove_dir_all(&out)?;
@@ -188,30 +202,41 @@ fn build_app() -> Result<()> {
             loader_source.as_bytes(),
         )?;
 
-        let template_path = root.join("app").join(entry.template);
-        let mut html = fs::read_to_string(&template_path)
-            .with_context(|| format!("reading the template {}", template_path.display()))?;
-        for (placeholder, value) in [
-            ("{{loader}}", &loader),
-            ("{{js}}", &js),
-            ("{{wasm}}", &wasm),
-        ] {
-            html = html.replace(placeholder, &format!("/pkg/{value}"));
-        }
-        for (style, href) in &styles {
-            html = html.replace(&format!("{{{{style:{style}}}}}"), href);
-        }
-        ensure!(
-            !html.contains("{{"),
-            "{} has a placeholder xtask does not know (known: {{{{loader}}}}, {{{{js}}}}, {{{{wasm}}}}, \
-             {{{{style:NAME.css}}}} for each file of style/)",
-            template_path.display()
-        );
-        fs::write(dist.join(entry.page), html)?;
+        write_page(&root, &dist, entry, &styles, &loader, &js, &wasm)?;
+        bundles.push((entry.bin, [loader, js, wasm]));
     }
 
     let sizes = compress_all(&dist)?;
     report(&dist, &sizes)
+}
+
+/// Writes the page of `entry` from its template, with the bundle's hashed names.
+fn write_page(
+    root: &Path,
+    dist: &Path,
+    entry: &Entry,
+    styles: &[(String, String)],
+    loader: &str,
+    js: &str,
+    wasm: &str,
+) -> Result<()> {
+    let template_path = root.join("app").join(entry.template);
+    let mut html = fs::read_to_string(&template_path)
+        .with_context(|| format!("reading the template {}", template_path.display()))?;
+    for (placeholder, value) in [("{{loader}}", loader), ("{{js}}", js), ("{{wasm}}", wasm)] {
+        html = html.replace(placeholder, &format!("/pkg/{value}"));
+    }
+    for (style, href) in styles {
+        html = html.replace(&format!("{{{{style:{style}}}}}"), href);
+    }
+    ensure!(
+        !html.contains("{{"),
+        "{} has a placeholder xtask does not know (known: {{{{loader}}}}, {{{{js}}}}, {{{{wasm}}}}, \
+         {{{{style:NAME.css}}}} for each file of style/)",
+        template_path.display()
+    );
+    fs::write(dist.join(entry.page), html)?;
+    Ok(())
 }
 
 /// Fails with a clear message unless `wasm-bindgen --version` is the version Cargo.lock pins.

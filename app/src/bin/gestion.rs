@@ -1,5 +1,6 @@
 //! Entry point of the gestionnaire space, everything under `/gestion` (served from `gestion.html`).
 
+use app::gestion::integration::Integration;
 use app::gestion::pages::{
     Connexion, DemandePage, Demandes, GestionAccueil, MotDePasse, SessionBar, provide_session,
 };
@@ -26,6 +27,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/gestion/mot-de-passe/:token") view=MotDePasse/>
                     <Route path=path!("/gestion/demandes") view=Demandes/>
                     <Route path=path!("/gestion/demandes/:id") view=DemandePage/>
+                    <Route path=path!("/gestion/integration") view=Integration/>
                 </Routes>
             </Shell>
         </Router>

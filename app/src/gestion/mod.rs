@@ -1,6 +1,7 @@
 //! The gestionnaire space: the plain-Rust logic behind its pages (tested natively), and the pages themselves in
 //! [`pages`] (thin components over this logic and `crate::api`).
 
+pub mod integration;
 pub mod pages;
 
 use shared::api::{

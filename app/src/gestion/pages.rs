@@ -117,6 +117,7 @@ pub fn SessionBar() -> impl IntoView {
                 <div class="session-bar">
                     <p>"Connecté : " <strong>{me.gestionnaire.nom.clone()}</strong></p>
                     <A href=DEMANDES>"Demandes"</A>
+                    <A href=super::integration::INTEGRATION>"Intégration"</A>
                     <button type="button" class="button button--secondary button--small" on:click=sign_out>
                         "Se déconnecter"
                     </button>

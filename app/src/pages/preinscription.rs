@@ -8,13 +8,14 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
-use shared::api::PreRegistrationCreated;
+use shared::api::{EmbedMessage, PreRegistrationCreated};
 use shared::error::FieldErrors;
 use shared::nomenclature::{Metier, ModeExercice, Role};
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::browser;
+use crate::embed::{self, Embedded};
 use crate::preinscription::{
     self as logic, BirthCountry, DocumentChoice, Draft, LAST_STEP, PlaceChoice, SiteChoice,
     field_id,
@@ -202,26 +203,43 @@ pub fn Preinscription() -> impl IntoView {
 
     // `?finess=NNNNNNNNN` pre-selects the establishment.
     let query = use_query_map();
+    let embedded = use_context::<Embedded>();
     if let Some(finess) = query
         .with_untracked(|q| q.get("finess"))
         .filter(|f| f.trim().len() == 9)
     {
         let finess = finess.trim().to_owned();
-        if draft.with_untracked(|d| d.site.as_ref().is_none_or(|s| s.finess != finess)) {
+        let known = draft.with_untracked(|d| d.site.clone().filter(|s| s.finess == finess));
+        if let Some(site) = known {
+            provide_embed_site(embedded.is_some(), Some(site));
+        } else {
+            let embed_site = provide_embed_site(embedded.is_some(), None);
             spawn_local(async move {
-                if let Ok(found) = api::structures(&finess).await
-                    && let Some(hit) = found
+                let hit = api::structures(&finess).await.ok().and_then(|found| {
+                    found
                         .into_iter()
                         .find(|h| h.site.finess.as_deref() == Some(&finess))
-                {
+                });
+                if let Some(hit) = hit {
+                    let site = site_choice(&hit);
+                    if let Some(embed_site) = embed_site {
+                        embed_site.set(EmbedSite::Found(site.clone()));
+                    }
                     draft.update(|d| {
-                        d.site = Some(site_choice(&hit));
+                        d.site = Some(site);
                         d.site_from_link = true;
                         d.notice_version.clear();
                     });
+                } else if let Some(embed_site) = embed_site {
+                    embed_site.set(EmbedSite::Unknown);
                 }
             });
         }
+    } else {
+        provide_embed_site(embedded.is_some(), None).inspect(|s| s.set(EmbedSite::Unknown));
+    }
+    if let Some(embedded) = embedded {
+        embed_events(&embedded, draft, sent);
     }
 
     // Only a change of step (or the answer) renders another screen; typing does not.
@@ -237,6 +255,89 @@ pub fn Preinscription() -> impl IntoView {
             }
         }}
     }
+}
+
+/// The site of the embedded form, as its address names it.
+#[derive(Clone, Debug, PartialEq)]
+enum EmbedSite {
+    Loading,
+    Found(SiteChoice),
+    /// No site has that FINESS (or the address has none): the form cannot be sent from this frame.
+    Unknown,
+}
+
+/// In the embedded form, the site is fixed by the address: provides it to the steps (and to a new request).
+fn provide_embed_site(embedded: bool, known: Option<SiteChoice>) -> Option<RwSignal<EmbedSite>> {
+    embedded.then(|| {
+        let site = RwSignal::new(known.map_or(EmbedSite::Loading, EmbedSite::Found));
+        provide_context(site);
+        site
+    })
+}
+
+/// The embedded form starts at the first step (the host page introduces it), keeps its site for a new request,
+/// and tells the host page the step shown and the reference once sent (never personal data).
+fn embed_events(
+    embedded: &Embedded,
+    draft: RwSignal<Draft>,
+    sent: RwSignal<Option<PreRegistrationCreated>>,
+) {
+    let embed_site = use_context::<RwSignal<EmbedSite>>();
+    if sent.with_untracked(Option::is_none) && draft.with_untracked(|d| d.step == 0) {
+        draft.update(|d| d.step = 1);
+    }
+    Effect::new(move |_| {
+        let at_intro = sent.with(Option::is_none) && draft.with(|d| d.step == 0);
+        if at_intro {
+            // Not `Form::go_to`: the focus stays on the host page until the person acts in the form.
+            draft.update(|d| {
+                d.step = 1;
+                if d.site.is_none()
+                    && let Some(EmbedSite::Found(site)) = embed_site.map(|s| s.get_untracked())
+                {
+                    d.site = Some(site);
+                    d.site_from_link = true;
+                }
+            });
+        }
+    });
+    // The host page learns the height once the site's name is shown: the frame keeps its reserved height until
+    // then instead of shrinking and growing again.
+    let observed = StoredValue::new(false);
+    let to_host = embedded.clone();
+    Effect::new(move |_| {
+        let ready = embed_site.is_none_or(|s| s.with(|s| *s != EmbedSite::Loading));
+        if ready && !observed.get_value() {
+            observed.set_value(true);
+            let to_host = to_host.clone();
+            request_animation_frame(move || embed::observe_height(to_host));
+        }
+    });
+    let step = Memo::new(move |_| draft.with(|d| d.step));
+    let to_host = embedded.clone();
+    Effect::new(move |previous: Option<u8>| {
+        let current = step.get();
+        // From one step to another: not the jump from the (skipped) introduction to the first step.
+        if previous.is_some_and(|p| p > 0 && p != current) && current > 0 {
+            embed::post(&to_host, &EmbedMessage::Step { step: current });
+        }
+        current
+    });
+    let to_host = embedded.clone();
+    Effect::new(move |previous: Option<bool>| {
+        let reference = sent.with(|s| s.as_ref().map(|c| c.reference.clone()));
+        if previous == Some(false)
+            && let Some(reference) = &reference
+        {
+            embed::post(
+                &to_host,
+                &EmbedMessage::Submitted {
+                    reference: reference.clone(),
+                },
+            );
+        }
+        reference.is_some()
+    });
 }
 
 fn site_choice(hit: &api::StructureMatch) -> SiteChoice {
@@ -953,8 +1054,13 @@ fn StepSite() -> impl IntoView {
     let set_has_rpps =
         Callback::new(move |v: String| draft.update(|d| d.has_rpps = Some(v == "oui")));
     let (rpps, set_rpps) = bind!(draft, rpps);
-    view! {
-        <p>"Choisissez l'établissement ou le service où vous exercez. C'est son gestionnaire RPPS+ qui recevra votre demande."</p>
+    let embed_site = use_context::<RwSignal<EmbedSite>>();
+    let site_choice_view = move || {
+        match embed_site {
+        // Embedded: the intranet page is the establishment's own; no other site may be chosen there.
+        Some(site) => view! { <EmbedSiteView site/> }.into_any(),
+        None => view! {
+            <p>"Choisissez l'établissement ou le service où vous exercez. C'est son gestionnaire RPPS+ qui recevra votre demande."</p>
         {move || draft.with(|d| d.site_from_link).then(|| view! {
             <p class="notice">"Votre établissement a été choisi par le lien que vous avez reçu."</p>
         })}
@@ -970,6 +1076,11 @@ fn StepSite() -> impl IntoView {
             clear
             change_label="Changer d'établissement"
         />
+        }.into_any(),
+    }
+    };
+    view! {
+        {site_choice_view}
         <RadioGroup
             key="has_rpps"
             legend="Avez-vous déjà un numéro RPPS ?"
@@ -992,6 +1103,44 @@ fn StepSite() -> impl IntoView {
                 class="input--medium"
             />
         </Show>
+    }
+}
+
+/// The site of the embedded form, fixed.
+#[component]
+fn EmbedSiteView(site: RwSignal<EmbedSite>) -> impl IntoView {
+    move || {
+        match site.get() {
+        // The same box as once loaded: the frame's height does not change when the name arrives.
+        EmbedSite::Loading => view! {
+            <div class="embed-site">
+                <p class="embed-site__label">"Votre établissement"</p>
+                <p class="embed-site__name">"Chargement…"</p>
+                <p class="hint">"Son gestionnaire RPPS+ recevra votre demande."</p>
+            </div>
+        }.into_any(),
+        EmbedSite::Found(s) => {
+            let mut label = s.nom.clone();
+            if let Some(commune) = &s.commune {
+                label.push_str(&format!(", {commune}"));
+            }
+            view! {
+                <div class="embed-site" id=field_id("site_id")>
+                    <p class="embed-site__label">"Votre établissement"</p>
+                    <p class="embed-site__name">{label}" "<span class="embed-site__finess">{format!("(FINESS {})", s.finess)}</span></p>
+                    <p class="hint">"Son gestionnaire RPPS+ recevra votre demande."</p>
+                </div>
+            }.into_any()
+        }
+        EmbedSite::Unknown => view! {
+            <div class="error-summary" role="alert">
+                <p>
+                    "Ce formulaire n'est relié à aucun établissement connu d'Enrôle : le numéro FINESS de la page \
+                     est absent ou inconnu. Signalez-le au service qui publie cette page."
+                </p>
+            </div>
+        }.into_any(),
+    }
     }
 }
 
@@ -1648,7 +1797,12 @@ fn Confirmation(
                         ", puis un SMS pour activer votre e-CPS."
                     </li>
                 </ol>
-                <p><a href=created.status_url>"Suivre ma demande"</a></p>
+                {if use_context::<Embedded>().is_some() {
+                    // A link would open the status page inside the intranet's frame, which it refuses.
+                    view! { <p>"Le lien pour suivre votre demande est dans l'email que vous venez de recevoir."</p> }.into_any()
+                } else {
+                    view! { <p><a href=created.status_url>"Suivre ma demande"</a></p> }.into_any()
+                }}
                 <p>
                     <button type="button" class="link-button" on:click=again>"Faire une autre demande"</button>
                 </p>

@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod intake;
+mod embed;
 mod gestion;
 mod postgres;
 mod queue;
@@ -20,6 +21,7 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use crate::config::DatabaseSettings;
+pub use embed::*;
 pub use gestion::*;
 pub use intake::*;
 pub use postgres::PgStorage;

@@ -152,6 +152,11 @@ fn write_site(dir: &Path) {
     std::fs::write(pkg.join("public-abc123.js.br"), APP_JS_BR).expect("js.br");
     std::fs::write(pkg.join("public-abc123_bg.wasm"), b"\0asm\x01\0\0\0").expect("wasm");
     std::fs::write(dir.join("style.css"), "body { margin: 0; }").expect("css");
+    std::fs::write(
+        dir.join("embed.js"),
+        include_str!("../../../public/embed.js"),
+    )
+    .expect("embed.js");
 }
 
 /// Options of a test application.

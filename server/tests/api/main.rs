@@ -6,6 +6,7 @@
 mod binary;
 mod cli;
 mod crash;
+mod embed;
 mod errors;
 mod establishments;
 mod gestion_auth;
