@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod intake;
+pub mod ecps;
 mod gestion;
 mod postgres;
 mod queue;
