@@ -7,6 +7,7 @@
 pub mod api;
 pub mod browser;
 pub mod components;
+pub mod espace;
 pub mod gestion;
 pub mod metiers;
 pub mod pages;
