@@ -182,7 +182,10 @@ mod tests {
     #[test]
     fn a_contact_change_needs_a_new_valid_value() {
         let current = ("awa@exemple.fr", "+33612345678");
-        assert_eq!(check_contact("", "", current.0, current.1)[0].field, "email");
+        assert_eq!(
+            check_contact("", "", current.0, current.1)[0].field,
+            "email"
+        );
         assert!(check_contact("", "07 11 22 33 44", current.0, current.1).is_empty());
         assert_eq!(
             check_contact("", "06 12 34 56 78", current.0, current.1)[0].message,

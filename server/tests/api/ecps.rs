@@ -159,7 +159,11 @@ impl TestApp {
 
     /// Starts and confirms with the codes from the sinks; answers the session cookie.
     async fn sign_in_ecps(&self, sinks: &Sinks, rpps: &str, email: &str, mobile: &str) -> String {
-        let sent = json_body(self.start(json!({"rpps": rpps})).await, StatusCode::ACCEPTED).await;
+        let sent = json_body(
+            self.start(json!({"rpps": rpps})).await,
+            StatusCode::ACCEPTED,
+        )
+        .await;
         let challenge = sent["challenge_id"].as_str().unwrap();
         let (e, s) = (sinks.email_code(email).await, sinks.sms_code(mobile).await);
         let response = self.confirm(challenge, &e, &s).await;
@@ -170,7 +174,10 @@ impl TestApp {
 fn session_cookie(response: &reqwest::Response) -> String {
     assert_eq!(response.status(), StatusCode::OK, "confirmation failed");
     let set = header(response, "set-cookie");
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     set.split(';').next().unwrap().to_owned()
 }
 
@@ -205,15 +212,26 @@ async fn the_validation_link_and_the_two_codes_activate_then_sign_in_again() {
         .nth(1)
         .expect("activation link")[..64]
         .to_owned();
-    let sent = json_body(app.start(json!({"jeton": jeton})).await, StatusCode::ACCEPTED).await;
-    assert_eq!(header_like(&sent), ["challenge_id", "expires_in_secs", "message"]);
+    let sent = json_body(
+        app.start(json!({"jeton": jeton})).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert_eq!(
+        header_like(&sent),
+        ["challenge_id", "expires_in_secs", "message"]
+    );
     assert_eq!(sent["expires_in_secs"], 600);
     let (email_code, sms_code) = (
         sinks.email_code(AWA_EMAIL).await,
         sinks.sms_code(AWA_MOBILE).await,
     );
     let response = app
-        .confirm(sent["challenge_id"].as_str().unwrap(), &email_code, &sms_code)
+        .confirm(
+            sent["challenge_id"].as_str().unwrap(),
+            &email_code,
+            &sms_code,
+        )
         .await;
     let cookie = session_cookie(&response);
     let profil = json_body(response, StatusCode::OK).await;
@@ -227,7 +245,10 @@ async fn the_validation_link_and_the_two_codes_activate_then_sign_in_again() {
         .await
         .unwrap()
         .unwrap();
-    assert!(stored.ecps_activated_at.is_some(), "activation date recorded");
+    assert!(
+        stored.ecps_activated_at.is_some(),
+        "activation date recorded"
+    );
     // The space shows identity, situations and contact data.
     let own = json_body(
         app.get_gestion("/api/v1/espace/profil", &cookie).await,
@@ -261,7 +282,9 @@ async fn the_validation_link_and_the_two_codes_activate_then_sign_in_again() {
     .await;
     let again = app.sign_in_ecps(&sinks, &rpps, AWA_EMAIL, AWA_MOBILE).await;
     assert_eq!(
-        app.get_gestion("/api/v1/espace/profil", &again).await.status(),
+        app.get_gestion("/api/v1/espace/profil", &again)
+            .await
+            .status(),
         StatusCode::OK
     );
     let actions: Vec<String> = audit_actions(&app, &format!("professional:{}", stored.id))
@@ -269,8 +292,16 @@ async fn the_validation_link_and_the_two_codes_activate_then_sign_in_again() {
         .into_iter()
         .map(|(a, _)| a)
         .collect();
-    for action in ["ecps.codes_sent", "ecps.activated", "ecps.sign_out", "ecps.sign_in"] {
-        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    for action in [
+        "ecps.codes_sent",
+        "ecps.activated",
+        "ecps.sign_out",
+        "ecps.sign_in",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
     }
 }
 
@@ -315,7 +346,10 @@ async fn a_wrong_code_is_refused_on_its_field_and_the_right_ones_still_work() {
         body["error"]["fields"]["sms_code"][0],
         "Le code reçu par SMS est incorrect."
     );
-    assert!(body["error"]["fields"].get("email_code").is_none(), "{body}");
+    assert!(
+        body["error"]["fields"].get("email_code").is_none(),
+        "{body}"
+    );
     assert!(
         body["error"]["message"]
             .as_str()
@@ -371,7 +405,12 @@ async fn expired_codes_are_refused() {
         "codes_expired",
     )
     .await;
-    let stored = app.storage.find_professional_by_rpps(&rpps).await.unwrap().unwrap();
+    let stored = app
+        .storage
+        .find_professional_by_rpps(&rpps)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(stored.ecps_activated_at.is_none());
 }
 
@@ -398,7 +437,10 @@ async fn five_wrong_attempts_void_the_codes() {
         if left == 0 {
             assert!(message.contains("plus aucun essai"), "{message}");
         } else {
-            assert!(message.contains(&format!("il vous reste {left} essai")), "{message}");
+            assert!(
+                message.contains(&format!("il vous reste {left} essai")),
+                "{message}"
+            );
         }
     }
     assert_envelope(
@@ -420,7 +462,10 @@ async fn codes_serve_once() {
         sinks.email_code(AWA_EMAIL).await,
         sinks.sms_code(AWA_MOBILE).await,
     );
-    assert_eq!(app.confirm(challenge, &e, &s).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.confirm(challenge, &e, &s).await.status(),
+        StatusCode::OK
+    );
     assert_envelope(
         app.confirm(challenge, &e, &s).await,
         StatusCode::CONFLICT,
@@ -458,7 +503,10 @@ async fn an_unknown_rpps_number_is_answered_exactly_like_a_known_one() {
     assert_eq!(answers[0].0, StatusCode::ACCEPTED);
     assert_eq!(answers[0].0, answers[1].0);
     assert_eq!(answers[0].1, answers[1].1);
-    assert_eq!(answers[0].2, answers[1].2, "same body but for the random id");
+    assert_eq!(
+        answers[0].2, answers[1].2,
+        "same body but for the random id"
+    );
     // Confirming fails the same way for both when the codes are wrong.
     for (_, _, _, challenge) in &answers {
         let body = assert_envelope(
@@ -467,7 +515,12 @@ async fn an_unknown_rpps_number_is_answered_exactly_like_a_known_one() {
             "validation",
         )
         .await;
-        assert!(body["error"]["message"].as_str().unwrap().contains("il vous reste 4"));
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("il vous reste 4")
+        );
     }
     // The per-number resend limit answers alike too.
     for number in [&rpps, &unknown] {
@@ -532,12 +585,20 @@ async fn a_confirmed_mobile_change_replaces_the_old_one_and_the_old_email_is_tol
     )
     .await;
     assert_eq!(profil["mobile"], "07 11 22 33 44");
-    let stored = app.storage.find_professional_by_rpps(&rpps).await.unwrap().unwrap();
+    let stored = app
+        .storage
+        .find_professional_by_rpps(&rpps)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.mobile, "+33711223344");
     // The old (and still current) email is told, without the new number.
     let notice = wait_for_outbox_text(&app, "vos coordonnées ont été modifiées").await;
     assert!(notice.contains("Ce n'était pas vous ?"), "{notice}");
-    assert!(!notice.contains("07 11") && !notice.contains("+33711"), "{notice}");
+    assert!(
+        !notice.contains("07 11") && !notice.contains("+33711"),
+        "{notice}"
+    );
     let rows = app.storage.outbox().await.unwrap();
     let row = rows
         .iter()
@@ -559,7 +620,9 @@ async fn a_confirmed_mobile_change_replaces_the_old_one_and_the_old_email_is_tol
         .sign_in_ecps(&sinks, &rpps, AWA_EMAIL, "+33711223344")
         .await;
     assert_eq!(
-        app.get_gestion("/api/v1/espace/profil", &again).await.status(),
+        app.get_gestion("/api/v1/espace/profil", &again)
+            .await
+            .status(),
         StatusCode::OK
     );
     assert_eq!(sinks.sms_to(AWA_MOBILE).len(), old_sms);
@@ -581,10 +644,17 @@ async fn an_unconfirmed_change_changes_nothing() {
         StatusCode::ACCEPTED,
     )
     .await;
-    assert_eq!((sent["email"].as_bool(), sent["mobile"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (sent["email"].as_bool(), sent["mobile"].as_bool()),
+        (Some(true), Some(true))
+    );
     let email_code = sinks.email_code("Awa.Nouvelle@exemple.fr").await;
     let sms_code = sinks.sms_code("+33711223344").await;
-    let wrong = if sms_code == "000000" { "111111" } else { "000000" };
+    let wrong = if sms_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     let body = assert_envelope(
         app.post_gestion(
             "/api/v1/espace/contact/confirm",
@@ -630,14 +700,21 @@ async fn an_unconfirmed_change_changes_nothing() {
         "validation",
     )
     .await;
-    assert_eq!(body["error"]["fields"]["email"][0], "C'est déjà votre adresse email.");
+    assert_eq!(
+        body["error"]["fields"]["email"][0],
+        "C'est déjà votre adresse email."
+    );
     assert!(body["error"]["fields"]["mobile"][0].is_string());
 }
 
 #[tokio::test]
 async fn an_old_sign_in_must_be_renewed_before_changing_contact_data() {
     let sinks = Sinks::new();
-    let app = spawn(&sinks, vec![("ENROLE_ECPS_RECENT_SIGN_IN_SECS", "1".to_owned())]).await;
+    let app = spawn(
+        &sinks,
+        vec![("ENROLE_ECPS_RECENT_SIGN_IN_SECS", "1".to_owned())],
+    )
+    .await;
     let (rpps, _) = validated(&app, 49, json!({})).await;
     let cookie = app.sign_in_ecps(&sinks, &rpps, AWA_EMAIL, AWA_MOBILE).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -670,7 +747,9 @@ async fn an_old_sign_in_must_be_renewed_before_changing_contact_data() {
         StatusCode::ACCEPTED
     );
     assert_eq!(
-        app.get_gestion("/api/v1/espace/profil", &cookie).await.status(),
+        app.get_gestion("/api/v1/espace/profil", &cookie)
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED,
         "the replaced session ended"
     );
@@ -722,8 +801,18 @@ async fn a_professional_reaches_only_their_own_data() {
         "codes_unknown",
     )
     .await;
-    let stored_a = app.storage.find_professional_by_rpps(&a).await.unwrap().unwrap();
-    let stored_b = app.storage.find_professional_by_rpps(&b).await.unwrap().unwrap();
+    let stored_a = app
+        .storage
+        .find_professional_by_rpps(&a)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored_b = app
+        .storage
+        .find_professional_by_rpps(&b)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored_a.mobile, AWA_MOBILE);
     assert_eq!(stored_b.mobile, "+33698765432");
     // A's nom d'exercice change touches A only.
@@ -735,7 +824,12 @@ async fn a_professional_reaches_only_their_own_data() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let stored_b = app.storage.find_professional_by_rpps(&b).await.unwrap().unwrap();
+    let stored_b = app
+        .storage
+        .find_professional_by_rpps(&b)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored_b.nom_exercice, "Martin");
 }
 
@@ -755,8 +849,12 @@ async fn gestionnaire_and_professional_sessions_open_only_their_own_space() {
     }
     for path in ["/api/v1/espace/contact", "/api/v1/espace/sign-out"] {
         assert_envelope(
-            app.post_gestion(path, &json!({"mobile": "07 11 22 33 44"}), Some(&gestionnaire))
-                .await,
+            app.post_gestion(
+                path,
+                &json!({"mobile": "07 11 22 33 44"}),
+                Some(&gestionnaire),
+            )
+            .await,
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
         )
@@ -789,11 +887,15 @@ async fn gestionnaire_and_professional_sessions_open_only_their_own_space() {
     .await;
     // Both still work in their own space.
     assert_eq!(
-        app.get_gestion("/api/v1/espace/profil", &professional).await.status(),
+        app.get_gestion("/api/v1/espace/profil", &professional)
+            .await
+            .status(),
         StatusCode::OK
     );
     assert_eq!(
-        app.get_gestion("/api/v1/auth/me", &gestionnaire).await.status(),
+        app.get_gestion("/api/v1/auth/me", &gestionnaire)
+            .await
+            .status(),
         StatusCode::OK
     );
     // CSRF rules apply to the new POST and PUT.
@@ -860,7 +962,12 @@ async fn a_new_nom_d_exercice_reaches_the_active_situations_and_the_gestionnaire
     )
     .await;
     assert_eq!(profil["nom_exercice"], "N'Diaye-Martin");
-    let stored = app.storage.find_professional_by_rpps(&rpps).await.unwrap().unwrap();
+    let stored = app
+        .storage
+        .find_professional_by_rpps(&rpps)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.nom_exercice, "N'Diaye-Martin");
     let audit = audit_actions(&app, &format!("professional:{}", stored.id)).await;
     let (_, details) = audit
@@ -873,7 +980,10 @@ async fn a_new_nom_d_exercice_reaches_the_active_situations_and_the_gestionnaire
     assert_eq!(situation_ids.len(), 1, "the copy on the active situation");
     let notice = wait_for_outbox_text(&app, "a changé son nom d'exercice").await;
     assert!(notice.contains(&rpps), "{notice}");
-    assert!(!notice.contains("Diaye") && !notice.contains("Awa"), "{notice}");
+    assert!(
+        !notice.contains("Diaye") && !notice.contains("Awa"),
+        "{notice}"
+    );
     let rows = app.storage.outbox().await.unwrap();
     let recipients: Vec<&str> = rows
         .iter()
@@ -890,18 +1000,20 @@ async fn sms_gateway(status: u16) -> (u16, Arc<Mutex<Vec<(String, Value)>>>) {
     let store = Arc::clone(&received);
     let app = axum::Router::new().route(
         "/sms",
-        axum::routing::post(move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
-            let store = Arc::clone(&store);
-            async move {
-                let auth = headers
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                store.lock().unwrap().push((auth, body));
-                axum::http::StatusCode::from_u16(status).unwrap()
-            }
-        }),
+        axum::routing::post(
+            move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let store = Arc::clone(&store);
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    store.lock().unwrap().push((auth, body));
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -916,8 +1028,14 @@ async fn the_http_sms_transport_posts_to_the_gateway_with_its_token() {
     let app = spawn(
         &sinks,
         vec![
-            ("ENROLE_SMS_GATEWAY_URL", format!("http://127.0.0.1:{port}/sms")),
-            ("ENROLE_SMS_GATEWAY_TOKEN", "jeton-secret-de-test".to_owned()),
+            (
+                "ENROLE_SMS_GATEWAY_URL",
+                format!("http://127.0.0.1:{port}/sms"),
+            ),
+            (
+                "ENROLE_SMS_GATEWAY_TOKEN",
+                "jeton-secret-de-test".to_owned(),
+            ),
         ],
     )
     .await;
@@ -939,7 +1057,11 @@ async fn the_http_sms_transport_posts_to_the_gateway_with_its_token() {
     assert!(Sinks::files(&sinks.outbox().join("sms"), ".txt").is_empty());
     let email = sinks.email_code(AWA_EMAIL).await;
     let response = app
-        .confirm(sent["challenge_id"].as_str().unwrap(), &email, &code_in(text))
+        .confirm(
+            sent["challenge_id"].as_str().unwrap(),
+            &email,
+            &code_in(text),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
@@ -951,7 +1073,10 @@ async fn a_failing_sms_gateway_does_not_change_the_answer() {
     let app = spawn(
         &sinks,
         vec![
-            ("ENROLE_SMS_GATEWAY_URL", format!("http://127.0.0.1:{port}/sms")),
+            (
+                "ENROLE_SMS_GATEWAY_URL",
+                format!("http://127.0.0.1:{port}/sms"),
+            ),
             ("ENROLE_SMS_GATEWAY_TOKEN", "t".to_owned()),
         ],
     )
@@ -1036,6 +1161,9 @@ async fn codes_and_the_change_notice_go_through_a_real_smtp_sink() {
     let notice = next(AWA_EMAIL, "vos coordonnées ont été modifiées").await;
     let text = notice["text/plain"].as_str().unwrap();
     assert!(text.contains("Ce n'était pas vous ?"), "{text}");
-    assert!(!text.contains("nouvelle"), "the new address is not repeated: {text}");
+    assert!(
+        !text.contains("nouvelle"),
+        "the new address is not repeated: {text}"
+    );
     let _ = sink.child.kill().await;
 }
