@@ -1167,3 +1167,23 @@ async fn codes_and_the_change_notice_go_through_a_real_smtp_sink() {
     );
     let _ = sink.child.kill().await;
 }
+
+#[tokio::test]
+async fn the_e_cps_endpoints_are_documented() {
+    let app = TestApp::spawn().await;
+    let doc = json_body(app.get_openapi().await, StatusCode::OK).await;
+    for (path, method) in [
+        ("/api/v1/activation/start", "post"),
+        ("/api/v1/activation/confirm", "post"),
+        ("/api/v1/espace/sign-out", "post"),
+        ("/api/v1/espace/profil", "get"),
+        ("/api/v1/espace/contact", "post"),
+        ("/api/v1/espace/contact/confirm", "post"),
+        ("/api/v1/espace/exercice", "put"),
+    ] {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path}");
+        assert_eq!(operation["tags"][0], "ecps", "{method} {path}");
+    }
+    assert!(doc["components"]["schemas"]["Profil"].is_object());
+}
