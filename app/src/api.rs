@@ -406,6 +406,87 @@ pub async fn gestion_remove_origin(id: i64) -> Result<(), ApiError> {
     decode_empty(status, &body)
 }
 
+// ---- e-CPS activation and the professional's space (`/api/v1/activation`, `/api/v1/espace`) ----
+
+/// A JSON request with the CSRF header (every state-changing call of the professional's space needs it).
+async fn send_espace(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, String), ApiError> {
+    let builder = match method {
+        "PUT" => Request::put(path),
+        _ => Request::post(path),
+    }
+    .header("Accept", "application/json")
+    .header("X-Enrole-Csrf", "1");
+    let request = match body {
+        Some(json) => builder
+            .header("Content-Type", "application/json")
+            .body(json),
+        None => builder.build(),
+    }
+    .map_err(|_| ApiError::Network)?;
+    let (status, _, body) = send(request).await?;
+    Ok((status, body))
+}
+
+async fn espace_json<B: serde::Serialize, T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    let json = serde_json::to_string(body).map_err(|_| ApiError::Decode)?;
+    let (status, body) = send_espace(method, path, Some(json)).await?;
+    decode(status, &body)
+}
+
+/// `POST /api/v1/activation/start`: codes to the registered email and mobile.
+pub async fn activation_start(
+    request: &shared::api::ActivationStart,
+) -> Result<shared::api::ChallengeSent, ApiError> {
+    espace_json("POST", "/api/v1/activation/start", request).await
+}
+
+/// `POST /api/v1/activation/confirm`: the two codes; opens the session.
+pub async fn activation_confirm(
+    request: &shared::api::CodesConfirm,
+) -> Result<shared::api::Profil, ApiError> {
+    espace_json("POST", "/api/v1/activation/confirm", request).await
+}
+
+/// `GET /api/v1/espace/profil` (401 when signed out).
+pub async fn espace_profil() -> Result<shared::api::Profil, ApiError> {
+    get("/api/v1/espace/profil").await
+}
+
+/// `POST /api/v1/espace/sign-out`.
+pub async fn espace_sign_out() -> Result<(), ApiError> {
+    let (status, body) = send_espace("POST", "/api/v1/espace/sign-out", None).await?;
+    decode_empty(status, &body)
+}
+
+/// `POST /api/v1/espace/contact`: codes to the new email and/or mobile.
+pub async fn espace_contact(
+    request: &shared::api::ContactChange,
+) -> Result<shared::api::ContactChallengeSent, ApiError> {
+    espace_json("POST", "/api/v1/espace/contact", request).await
+}
+
+/// `POST /api/v1/espace/contact/confirm`.
+pub async fn espace_contact_confirm(
+    request: &shared::api::CodesConfirm,
+) -> Result<shared::api::Profil, ApiError> {
+    espace_json("POST", "/api/v1/espace/contact/confirm", request).await
+}
+
+/// `PUT /api/v1/espace/exercice`.
+pub async fn espace_exercice(
+    request: &shared::api::ExerciceChange,
+) -> Result<shared::api::Profil, ApiError> {
+    espace_json("PUT", "/api/v1/espace/exercice", request).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

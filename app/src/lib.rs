@@ -8,6 +8,7 @@ pub mod api;
 pub mod browser;
 pub mod components;
 pub mod embed;
+pub mod espace;
 pub mod gestion;
 pub mod metiers;
 pub mod pages;

@@ -13,12 +13,18 @@ pub enum Space {
     /// The pré-inscription form alone, served for `/preinscription`: the phone downloads the form's code only
     /// there, and the home page stays light. Every other link from it is a full page load.
     Preinscription,
+    /// The professional's e-CPS activation and own space (`/activation`, `/mon-espace`): its own bundle, so that the
+    /// home page stays light.
+    Espace,
 }
 
 /// Pages of the public entry point.
 pub const HOME: &str = "/";
 pub const PREINSCRIPTION: &str = "/preinscription";
 pub const ROLES: &str = "/roles";
+/// Pages of the professional's space entry point.
+pub const ACTIVATION: &str = "/activation";
+pub const MON_ESPACE: &str = "/mon-espace";
 /// Root of the gestionnaire entry point.
 pub const GESTION: &str = "/gestion";
 
@@ -38,6 +44,8 @@ impl Space {
             Self::Gestion
         } else if path == PREINSCRIPTION {
             Self::Preinscription
+        } else if path == ACTIVATION || path == MON_ESPACE {
+            Self::Espace
         } else {
             Self::Public
         }
@@ -56,7 +64,7 @@ impl Space {
     /// Where the brand link in the header leads.
     pub fn home(self) -> &'static str {
         match self {
-            Self::Public | Self::Preinscription => HOME,
+            Self::Public | Self::Preinscription | Self::Espace => HOME,
             Self::Gestion => GESTION,
         }
     }
@@ -67,6 +75,7 @@ impl Space {
             ("Accueil", HOME),
             ("Je me pré-enregistre", PREINSCRIPTION),
             ("Rôles et métiers", ROLES),
+            ("Mon espace", MON_ESPACE),
             ("Espace gestionnaire", GESTION),
         ]
         .into_iter()
@@ -91,6 +100,11 @@ mod tests {
         assert_eq!(Space::of_path("/preinscription"), Space::Preinscription);
         assert_eq!(Space::of_path("/gestion"), Space::Gestion);
         assert_eq!(Space::of_path("/gestion/demandes"), Space::Gestion);
+        assert_eq!(Space::of_path("/activation"), Space::Espace);
+        assert_eq!(Space::of_path("/mon-espace"), Space::Espace);
+        assert_eq!(Space::Espace.link_rel(HOME), Some("external"));
+        assert_eq!(Space::Espace.link_rel(ACTIVATION), None);
+        assert_eq!(Space::Public.link_rel(MON_ESPACE), Some("external"));
     }
 
     #[test]

@@ -4,13 +4,19 @@ import type { Locator, Page } from "@playwright/test";
 import { tinyPng } from "./professional";
 import { axeViolations, expect, open, test } from "./fixtures";
 
-/** The newest email the server wrote to its outbox, decoded from quoted-printable. */
-function newestEmail(): string {
+/**
+ * The newest email of the server's outbox that contains `text`, decoded from quoted-printable ("" when none): other
+ * tests running at the same time write emails too, so the newest file is not necessarily this test's.
+ */
+function newestEmailWith(text: string): string {
   const outbox = join(process.env.ENROLE_E2E_DIR ?? "", "outbox");
-  const files = readdirSync(outbox).filter((f) => f.endsWith(".eml")).sort();
-  expect(files.length, `emails in ${outbox}`).toBeGreaterThan(0);
-  const raw = readFileSync(join(outbox, files[files.length - 1]), "utf8");
-  return raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  const files = readdirSync(outbox).filter((f) => f.endsWith(".eml")).sort().reverse();
+  for (const file of files) {
+    const raw = readFileSync(join(outbox, file), "utf8");
+    const mail = raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+    if (mail.includes(text)) return mail;
+  }
+  return "";
 }
 
 async function expectStep(page: Page, n: number, title: string) {
@@ -141,8 +147,8 @@ test.describe("pré-inscription", () => {
     expect(await page.evaluate(() => sessionStorage.getItem("enrole.preinscription"))).toBeNull();
 
     // The receipt email carries the private status link.
-    await expect.poll(() => newestEmail(), { timeout: 10_000 }).toContain(reference);
-    const link = newestEmail().match(/https?:\/\/[^\s"<>]+\/suivi\/[0-9a-f]{64}/)?.[0];
+    await expect.poll(() => newestEmailWith(reference), { timeout: 10_000 }).toContain(reference);
+    const link = newestEmailWith(reference).match(/https?:\/\/[^\s"<>]+\/suivi\/[0-9a-f]{64}/)?.[0];
     expect(link, "status link in the email").toBeTruthy();
     await page.goto(new URL(link ?? "").pathname);
     await expect(page.getByRole("heading", { level: 1, name: "Suivi de votre demande" })).toBeVisible();

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use shared::api as json;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -15,7 +15,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::startup::AppState;
 use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord, search_words};
-use crate::{auth, embed, gestion, places, preregistrations};
+use crate::{auth, ecps, embed, gestion, places, preregistrations};
 
 /// Shortest structure search, in letters or digits.
 pub const MIN_QUERY_CHARS: usize = 2;
@@ -42,9 +42,23 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/v1/gestion/integration/origines/{id}",
             axum::routing::delete(embed::remove),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf,
+        ));
+    // e-CPS activation and the professional's own space (issue 5): CSRF rules apply to every POST/PUT.
+    let ecps = Router::new()
+        .route("/v1/activation/start", post(ecps::start))
+        .route("/v1/activation/confirm", post(ecps::confirm))
+        .route("/v1/espace/sign-out", post(ecps::sign_out))
+        .route("/v1/espace/profil", get(ecps::profil))
+        .route("/v1/espace/contact", post(ecps::contact_start))
+        .route("/v1/espace/contact/confirm", post(ecps::contact_confirm))
+        .route("/v1/espace/exercice", put(ecps::exercice))
         .route_layer(axum::middleware::from_fn_with_state(state, auth::csrf));
     Router::new()
         .merge(gestion)
+        .merge(ecps)
         .route("/v1/nomenclatures", get(nomenclatures))
         .route("/v1/structures", get(structures))
         .route(
@@ -235,6 +249,13 @@ pub async fn openapi_json() -> impl IntoResponse {
         embed::list,
         embed::add,
         embed::remove,
+        ecps::start,
+        ecps::confirm,
+        ecps::sign_out,
+        ecps::profil,
+        ecps::contact_start,
+        ecps::contact_confirm,
+        ecps::exercice,
         openapi_json,
     ),
     components(schemas(json::ErrorEnvelope)),
@@ -244,6 +265,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         (name = "lieux", description = "Communes et pays de naissance (codes officiels géographiques INSEE)"),
         (name = "preinscriptions", description = "Pré-enregistrement par le professionnel (CAS 2) : notice, pièce d'identité, demande, suivi"),
         (name = "gestion", description = "Espace des gestionnaires RPPS+ : connexion, file des demandes, décisions"),
+        (name = "ecps", description = "Activation de l'e-CPS (deux codes : email et SMS) et espace du professionnel : profil, coordonnées, nom d'exercice"),
         (name = "meta", description = "État du service et description de l'API"),
     )
 )]

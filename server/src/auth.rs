@@ -46,7 +46,7 @@ pub fn cookie_name(config: &Config) -> &'static str {
     }
 }
 
-fn set_cookie(config: &Config, value: &str, max_age: Option<u64>) -> HeaderValue {
+pub(crate) fn set_cookie(config: &Config, value: &str, max_age: Option<u64>) -> HeaderValue {
     let secure = if config.is_https() { "; Secure" } else { "" };
     let max_age = max_age.map_or_else(|| "; Max-Age=0".to_owned(), |s| format!("; Max-Age={s}"));
     HeaderValue::from_str(&format!(
@@ -56,7 +56,7 @@ fn set_cookie(config: &Config, value: &str, max_age: Option<u64>) -> HeaderValue
     .unwrap_or_else(|_| HeaderValue::from_static("enrole_session=; Max-Age=0"))
 }
 
-fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -43,6 +43,8 @@ pub struct Config {
     pub mail: MailSettings,
     /// Gestionnaire accounts, sessions and decisions.
     pub gestion: GestionSettings,
+    /// e-CPS activation and sign-in codes, SMS gateway.
+    pub ecps: EcpsSettings,
 }
 
 /// Gestionnaire accounts, sessions, sign-in throttling, decisions and notifications.
@@ -88,6 +90,114 @@ impl Default for GestionSettings {
             notify_period: Duration::from_secs(3600),
         }
     }
+}
+
+// ---- e-CPS ----
+
+/// e-CPS activation and sign-in: codes, their limits, the activation link, and the SMS gateway.
+#[derive(Debug, Clone)]
+pub struct EcpsSettings {
+    /// `ENROLE_ECPS_CODE_TTL_SECS`: how long a pair of codes can be used.
+    pub code_ttl: Duration,
+    /// `ENROLE_ECPS_MAX_ATTEMPTS`: wrong entries after which a pair of codes is void.
+    pub max_attempts: i64,
+    /// `ENROLE_ECPS_SENDS_PER_QUARTER_HOUR`: codes sent for one RPPS number (or one contact change) per 15 minutes.
+    pub sends_per_quarter_hour: i64,
+    /// `ENROLE_RATE_LIMIT_ECPS_PER_HOUR`: code requests one client address may send per hour.
+    pub starts_per_hour: u32,
+    /// `ENROLE_ECPS_RECENT_SIGN_IN_SECS`: a contact change needs a sign-in at most this old.
+    pub recent_sign_in: Duration,
+    /// `ENROLE_ACTIVATION_LINK_TTL_HOURS`: how long the validation email's activation link can be used.
+    pub activation_link_ttl: Duration,
+    /// `ENROLE_SMS_GATEWAY_URL` and `ENROLE_SMS_GATEWAY_TOKEN`: the HTTP SMS gateway; `None` writes files.
+    pub sms_gateway: Option<SmsGateway>,
+}
+
+/// An HTTP SMS gateway (plain HTTP, loopback or private network): JSON `{"to", "text"}` posted with
+/// `Authorization: Bearer <token>`.
+#[derive(Debug, Clone)]
+pub struct SmsGateway {
+    pub url: String,
+    pub token: SecretString,
+}
+
+impl Default for EcpsSettings {
+    fn default() -> Self {
+        Self {
+            code_ttl: Duration::from_secs(600),
+            max_attempts: 5,
+            sends_per_quarter_hour: 3,
+            starts_per_hour: 30,
+            recent_sign_in: Duration::from_secs(300),
+            activation_link_ttl: Duration::from_secs(7 * 24 * 3600),
+            sms_gateway: None,
+        }
+    }
+}
+
+fn ecps_settings(get: &impl Fn(&str) -> Option<String>) -> Result<EcpsSettings, ConfigError> {
+    let d = EcpsSettings::default();
+    let sms_gateway = match (
+        get("ENROLE_SMS_GATEWAY_URL"),
+        get("ENROLE_SMS_GATEWAY_TOKEN"),
+    ) {
+        (None, None) => None,
+        (Some(url), Some(token)) => {
+            // Like the SMTP relay: plain HTTP to a gateway on the loopback or a private network (no TLS stack).
+            if !url.starts_with("http://") || url.len() <= "http://".len() || url.contains(' ') {
+                return Err(ConfigError::new(
+                    "ENROLE_SMS_GATEWAY_URL",
+                    "attendu http://hôte:port/chemin d'une passerelle SMS en boucle locale ou sur un réseau privé \
+                     (sans TLS), par exemple http://127.0.0.1:9090/sms",
+                ));
+            }
+            Some(SmsGateway {
+                url,
+                token: SecretString::from(token),
+            })
+        }
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "ENROLE_SMS_GATEWAY_TOKEN",
+                "obligatoire quand ENROLE_SMS_GATEWAY_URL est défini",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                "ENROLE_SMS_GATEWAY_URL",
+                "obligatoire quand ENROLE_SMS_GATEWAY_TOKEN est défini",
+            ));
+        }
+    };
+    Ok(EcpsSettings {
+        code_ttl: Duration::from_secs(number(
+            get,
+            "ENROLE_ECPS_CODE_TTL_SECS",
+            d.code_ttl.as_secs(),
+            1,
+        )?),
+        max_attempts: i64::try_from(number(get, "ENROLE_ECPS_MAX_ATTEMPTS", 5, 1)?)
+            .unwrap_or(i64::MAX),
+        sends_per_quarter_hour: i64::try_from(number(
+            get,
+            "ENROLE_ECPS_SENDS_PER_QUARTER_HOUR",
+            3,
+            1,
+        )?)
+        .unwrap_or(i64::MAX),
+        starts_per_hour: u32::try_from(number(get, "ENROLE_RATE_LIMIT_ECPS_PER_HOUR", 30, 1)?)
+            .unwrap_or(u32::MAX),
+        recent_sign_in: Duration::from_secs(number(
+            get,
+            "ENROLE_ECPS_RECENT_SIGN_IN_SECS",
+            d.recent_sign_in.as_secs(),
+            1,
+        )?),
+        activation_link_ttl: Duration::from_secs(
+            number(get, "ENROLE_ACTIVATION_LINK_TTL_HOURS", 168, 1)?.saturating_mul(3600),
+        ),
+        sms_gateway,
+    })
 }
 
 /// Default largest identity document: 5 MiB.
@@ -466,10 +576,13 @@ impl Config {
             )?),
         };
 
+        let ecps = ecps_settings(&get)?;
+
         Ok(Self {
             intake,
             mail,
             gestion,
+            ecps,
             database_url: SecretString::from(database_url),
             listen,
             outbox_dir: get("ENROLE_OUTBOX_DIR")

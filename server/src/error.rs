@@ -66,6 +66,13 @@ pub enum ApiError {
     /// A dependency (the database) does not answer (503).
     #[error("service unavailable")]
     Unavailable,
+    /// A refusal with its own machine code, for a client that acts on it (e.g. `reauthentication_required`).
+    #[error("refused: {code}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("storage failure")]
     Storage(#[from] StorageError),
     #[error("internal error")]
@@ -121,6 +128,7 @@ impl ApiError {
             Self::InProgress { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Timeout | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Coded { status, .. } => *status,
             Self::Storage(err) if err.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -143,6 +151,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Timeout => "timeout",
             Self::Unavailable => "unavailable",
+            Self::Coded { code, .. } => code,
             Self::Storage(err) if err.is_unavailable() => "unavailable",
             Self::Storage(_) | Self::Internal(_) => "internal",
         }
@@ -153,7 +162,8 @@ impl ApiError {
             Self::Validation { message, .. }
             | Self::Conflict { message, .. }
             | Self::BadRequest(message)
-            | Self::Forbidden(message) => message.clone(),
+            | Self::Forbidden(message)
+            | Self::Coded { message, .. } => message.clone(),
             Self::Unauthenticated => {
                 "Vous n'êtes pas connecté, ou votre session a expiré : connectez-vous.".to_owned()
             }

@@ -685,7 +685,12 @@ pub async fn decide(
         ));
     }
     let public_url = state.config.public_url.clone();
-    let email = |rpps: Option<&str>| mail::decision(&d, &decision, rpps, &public_url);
+    // The validation email carries a one-time activation link (e-CPS); only its hash is stored.
+    let activation = crate::ecps::ActivationLink::new(&state.config);
+    let activation_url = activation.url(&public_url);
+    let email = |rpps: Option<&str>| {
+        mail::decision(&d, &decision, rpps, &public_url, Some(&activation_url))
+    };
     let retention = time::Duration::try_from(state.config.gestion.document_retention)
         .unwrap_or(time::Duration::ZERO);
     let outcome = state
@@ -696,6 +701,7 @@ pub async fn decide(
             gestionnaire_id: session.gestionnaire.id,
             gestionnaire_nom: &session.gestionnaire.nom,
             email: &email,
+            activation_link: Some((&activation.token_hash, activation.expires_at)),
             document_delete_after: Some(now() + retention),
         })
         .await?;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client_ip;
 pub mod config;
 pub mod documents;
+pub mod ecps;
 pub mod embed;
 pub mod error;
 pub mod establishments;

@@ -89,8 +89,16 @@ fn smtp_error(err: &lettre::transport::smtp::Error) -> String {
 }
 
 async fn write_eml(dir: &Path, id: i64, content: &[u8]) -> std::io::Result<()> {
+    write_file(
+        dir,
+        &format!("{}-{id:08}.eml", now().unix_timestamp()),
+        content,
+    )
+    .await
+}
+
+async fn write_file(dir: &Path, name: &str, content: &[u8]) -> std::io::Result<()> {
     tokio::fs::create_dir_all(dir).await?;
-    let name = format!("{}-{id:08}.eml", now().unix_timestamp());
     let partial = dir.join(format!(".{name}.tmp"));
     tokio::fs::write(&partial, content).await?;
     // The rename makes the file appear complete or not at all.
@@ -319,6 +327,7 @@ pub fn decision(
     decision: &crate::storage::Decision,
     rpps: Option<&str>,
     public_url: &str,
+    activation_link: Option<&str>,
 ) -> NewEmail {
     use crate::storage::Decision;
     let reference = &demande.reference;
@@ -334,12 +343,16 @@ pub fn decision(
                 &[
                     format!("Votre demande d'enregistrement {reference} a été validée par « {site} »."),
                     format!("Votre numéro RPPS est : {number}"),
-                    "Et maintenant ? Dans les 48 heures, vous pourrez activer votre carte e-CPS (application \
-                     e-CPS sur votre téléphone) avec cette adresse email et votre numéro de mobile. Votre situation \
-                     d'exercice (sans dates) sera publiée dans l'Annuaire Santé."
+                    "Et maintenant ? Activez votre e-CPS, votre identité numérique de professionnel : un code vous \
+                     est envoyé à cette adresse email et un autre par SMS à votre mobile. Le lien ci-dessous est \
+                     personnel et ne sert qu'une fois ; passé son délai, saisissez votre numéro RPPS sur la page \
+                     d'activation. Votre situation d'exercice (sans dates) sera publiée dans l'Annuaire Santé."
                         .to_owned(),
                 ],
-                Some(("Enrôle", public_url)),
+                Some(match activation_link {
+                    Some(link) => ("Activer mon e-CPS", link),
+                    None => ("Enrôle", public_url),
+                }),
             )
         }
         Decision::Reject { reason, .. } => simple_email(
@@ -406,6 +419,34 @@ pub async fn run_notifier(storage: Storage, config: Arc<Config>, wake_mail: Arc<
             tracing::warn!(error = ?err, "idempotency key purge failed");
         }
         tokio::time::sleep(tick).await;
+    }
+}
+
+/// Sends one email at once, outside the outbox (for one-time codes, which must not rest in the database and are
+/// worthless after a few minutes). Files are named `<unix time>-code-<random>.eml`.
+pub async fn send_now(mailer: &Mailer, from: &str, email: &NewEmail) -> Result<(), String> {
+    let outbox = OutboxEmail {
+        id: 0,
+        recipient: email.recipient.clone(),
+        subject: email.subject.clone(),
+        text_body: email.text_body.clone(),
+        html_body: email.html_body.clone(),
+        created_at: now(),
+        attempts: 1,
+    };
+    let message = build_message(from, &outbox)?;
+    match mailer {
+        Mailer::Smtp(_) => mailer.deliver(&message, 0).await,
+        Mailer::Files(dir) => {
+            let name = format!(
+                "{}-code-{}.eml",
+                now().unix_timestamp(),
+                &crate::tokens::new_token()[..16]
+            );
+            write_file(dir, &name, &message.formatted())
+                .await
+                .map_err(|err| format!("écriture du fichier impossible : {}", err.kind()))
+        }
     }
 }
 

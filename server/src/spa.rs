@@ -5,6 +5,7 @@
 //! - `/gestion` and `/gestion/…` without a dot are client routes of the gestionnaire entry point: `gestion.html`;
 //! - `/preinscription` is the form's own entry point, `preinscription.html`, when the build has it (a lighter first
 //!   visit than the whole public bundle, which routes the form too);
+//! - `/activation` and `/mon-espace` are the professional's space, `espace.html`, when the build has it;
 //! - any other path without a dot is a client route of the public entry point: `index.html`;
 //! - hashed assets under `/pkg/` are cached for a year, everything else is revalidated (`no-cache`);
 //! - when the SPA has not been built, a short French page says how to build it (503).
@@ -25,6 +26,8 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 /// The page of the form's own entry point (app/src/bin/preinscription.rs).
 const FORM_PAGE: &str = "preinscription.html";
+/// The page of the professional's space (app/src/bin/espace.rs).
+const ESPACE_PAGE: &str = "espace.html";
 
 /// The fallback handler of every non-API path.
 pub async fn serve(State(state): State<AppState>, request: Request) -> Response {
@@ -74,6 +77,12 @@ pub async fn serve_from(site_dir: &Path, request: Request) -> Response {
                 .unwrap_or(false)
         {
             FORM_PAGE
+        } else if (path == "/activation" || path == "/mon-espace")
+            && tokio::fs::try_exists(site_dir.join(ESPACE_PAGE))
+                .await
+                .unwrap_or(false)
+        {
+            ESPACE_PAGE
         } else {
             "index.html"
         };
@@ -187,6 +196,11 @@ mod tests {
         for path in ["/", "/roles", "/preinscription/autre", "/preinscriptions"] {
             assert_eq!(body_of(&site_dir, path).await, "public", "{path}");
         }
+        std::fs::write(site_dir.join(ESPACE_PAGE), "espace").expect("espace.html");
+        for path in ["/activation", "/activation?jeton=abc", "/mon-espace"] {
+            assert_eq!(body_of(&site_dir, path).await, "espace", "{path}");
+        }
+        assert_eq!(body_of(&site_dir, "/mon-espace/autre").await, "public");
         std::fs::remove_dir_all(&site_dir).expect("cleaning up");
     }
 }

@@ -29,6 +29,8 @@ pub struct AppState {
 pub struct Limits {
     pub submissions: RateLimiter,
     pub documents: RateLimiter,
+    /// e-CPS code requests (activation, sign-in), per client address.
+    pub ecps: RateLimiter,
 }
 
 impl Limits {
@@ -36,6 +38,7 @@ impl Limits {
         Self {
             submissions: RateLimiter::per_hour(config.intake.submissions_per_hour),
             documents: RateLimiter::per_hour(config.intake.documents_per_hour),
+            ecps: RateLimiter::per_hour(config.ecps.starts_per_hour),
         }
     }
 }

@@ -583,6 +583,111 @@ pub struct CorrectionsView {
     pub demande: PreRegistrationRequest,
 }
 
+// ---- e-CPS activation and the professional's space ----
+
+/// Starts an e-CPS activation or sign-in: the RPPS number, or the one-time token of the validation email's link.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActivationStart {
+    #[serde(default)]
+    pub rpps: Option<String>,
+    #[serde(default)]
+    pub jeton: Option<String>,
+}
+
+/// The same answer whether or not the RPPS number is held by someone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChallengeSent {
+    /// Quoted back with the codes.
+    pub challenge_id: String,
+    pub expires_in_secs: u64,
+    pub message: String,
+}
+
+/// The two codes of an activation or sign-in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CodesConfirm {
+    #[serde(default)]
+    pub challenge_id: String,
+    #[serde(default)]
+    pub email_code: String,
+    #[serde(default)]
+    pub sms_code: String,
+}
+
+/// One situation d'exercice, as its professional sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OwnSituation {
+    pub id: i64,
+    pub site_nom: String,
+    pub entite_juridique_nom: String,
+    pub metier: String,
+    pub role: String,
+    pub mode_exercice: String,
+    /// `AAAA-MM-JJ`.
+    pub date_debut: String,
+    /// `AAAA-MM-JJ`, for a closed situation.
+    pub date_fin: Option<String>,
+    pub active: bool,
+}
+
+/// The signed-in professional's own data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Profil {
+    pub rpps: String,
+    pub civilite: String,
+    pub nom_naissance: String,
+    pub prenoms: Vec<String>,
+    /// `AAAA-MM-JJ`.
+    pub date_naissance: String,
+    pub email: String,
+    /// National form, `06 12 34 56 78`.
+    pub mobile: String,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    /// RFC 3339 UTC.
+    pub ecps_activated_at: Option<String>,
+    pub situations: Vec<OwnSituation>,
+    /// RFC 3339 UTC: after this, changing contact data asks for the two codes again.
+    pub recent_sign_in_until: String,
+}
+
+/// A new email and/or a new mobile; each only replaces the old one once its code is confirmed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactChange {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+}
+
+/// Codes were sent to the new email and/or mobile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactChallengeSent {
+    pub challenge_id: String,
+    pub expires_in_secs: u64,
+    /// A code went to the new email (type it in `email_code`).
+    pub email: bool,
+    /// A code went to the new mobile (type it in `sms_code`).
+    pub mobile: bool,
+}
+
+/// New nom and prénom d'exercice (shown in the public directory).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExerciceChange {
+    #[serde(default)]
+    pub nom_exercice: String,
+    #[serde(default)]
+    pub prenom_exercice: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

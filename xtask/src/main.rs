@@ -6,8 +6,8 @@
 //! 3. `wasm-opt -Oz` when npm's binaryen is installed in `end2end/node_modules` (never Debian's: see toolchain notes);
 //! 4. content-hashed names under `dist/pkg/`, a small loader module per entry point (no inline script: the CSP
 //!    forbids it), `style/` hashed, `public/` copied as is, `index.html` and `preinscription.html` from the
-//!    template `app/index.html`, `gestion.html` from `app/gestion.html`, `integration.html` (the embedded form,
-//!    the `preinscription` bundle) from `app/integration.html`;
+//!    template `app/index.html` (and `espace.html`), `gestion.html` from `app/gestion.html`, `integration.html`
+//!    (the embedded form, the `preinscription` bundle) from `app/integration.html`;
 //! 5. brotli and gzip copies for the server's precompressed responses, and a size table.
 //!
 //! Reads `CARGO_TARGET_DIR` (like cargo); the wasm build goes through `scripts/wasm-cargo.sh` (rustup or Debian).
@@ -31,7 +31,7 @@ struct Entry {
     template: &'static str,
 }
 
-const ENTRIES: [Entry; 4] = [
+const ENTRIES: [Entry; 5] = [
     Entry {
         bin: "public",
         page: "index.html",
@@ -53,6 +53,12 @@ const ENTRIES: [Entry; 4] = [
         bin: "preinscription",
         page: "integration.html",
         template: "integration.html",
+    },
+    Entry {
+        bin: "espace",
+        page: "espace.html",
+        // The professional's pages share their static first paint.
+        template: "index.html",
     },
 ];
 

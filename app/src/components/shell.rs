@@ -40,6 +40,7 @@ pub fn Shell(space: Space, children: Children) -> impl IntoView {
     let tagline = match space {
         Space::Public | Space::Preinscription => "Enregistrement RPPS+ des professionnels à rôle",
         Space::Gestion => "Espace gestionnaire RPPS+",
+        Space::Espace => "Espace du professionnel",
     };
     let nav = space
         .nav()

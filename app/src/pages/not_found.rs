@@ -7,7 +7,7 @@ use crate::routes::{HOME, Space};
 pub fn NotFound(space: Space) -> impl IntoView {
     crate::set_title("Page introuvable");
     let back = match space {
-        Space::Public | Space::Preinscription => "Retour à l'accueil",
+        Space::Public | Space::Preinscription | Space::Espace => "Retour à l'accueil",
         Space::Gestion => "Retour à l'espace gestionnaire",
     };
     view! {

@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod intake;
+pub mod ecps;
 mod embed;
 mod gestion;
 mod postgres;

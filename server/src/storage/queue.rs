@@ -183,6 +183,8 @@ pub struct DecisionInput<'a> {
     pub gestionnaire_nom: &'a str,
     /// Builds the professional's email once the outcome (RPPS number) is known.
     pub email: &'a (dyn Fn(Option<&str>) -> NewEmail + Sync),
+    /// The hash of the one-time e-CPS activation link the validation email carries, and its end.
+    pub activation_link: Option<(&'a str, OffsetDateTime)>,
     /// When the identity document's content is deleted (now for no retention).
     pub document_delete_after: Option<OffsetDateTime>,
 }
@@ -642,6 +644,18 @@ impl Storage {
                     .bind(professional_id)
                     .execute(&mut *tx)
                     .await?;
+                if let Some((token_hash, expires_at)) = input.activation_link {
+                    sqlx::query(
+                        "INSERT INTO ecps_activation_links (token_hash, professional_id, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(token_hash)
+                    .bind(professional_id)
+                    .bind(at)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 rpps = Some(number);
             }
             let email = (input.email)(rpps.as_deref());
