@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use shared::api as json;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -15,7 +15,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::startup::AppState;
 use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord, search_words};
-use crate::{auth, gestion, places, preregistrations};
+use crate::{auth, directory, gestion, places, preregistrations};
 
 /// Shortest structure search, in letters or digits.
 pub const MIN_QUERY_CHARS: usize = 2;
@@ -33,6 +33,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/gestion/demandes/{id}", get(gestion::detail))
         .route("/v1/gestion/demandes/{id}/document", get(gestion::document))
         .route("/v1/gestion/demandes/{id}/decision", post(gestion::decide))
+        // Directory: CAS 1 registrations, the establishment's professionals, their situations d'exercice.
+        .route("/v1/gestion/enregistrements", post(directory::register))
+        .route("/v1/gestion/enregistrements/verification", post(directory::verify))
+        .route("/v1/gestion/professionnels", get(directory::list))
+        .route("/v1/gestion/professionnels/{id}", get(directory::detail))
+        .route("/v1/gestion/professionnels/{id}/historique", get(directory::history))
+        .route("/v1/gestion/professionnels/{id}/exercice", put(directory::update_exercice))
+        .route("/v1/gestion/professionnels/{id}/etat-civil", put(directory::correct_etat_civil))
+        .route("/v1/gestion/professionnels/{id}/contact", put(directory::correct_contact))
+        .route("/v1/gestion/professionnels/{id}/situations", post(directory::add_situation))
+        .route(
+            "/v1/gestion/professionnels/{id}/situations/{situation_id}",
+            put(directory::update_situation),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/situations/{situation_id}/cloture",
+            post(directory::close_situation),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, auth::csrf));
     Router::new()
         .merge(gestion)
@@ -223,6 +241,17 @@ pub async fn openapi_json() -> impl IntoResponse {
         gestion::detail,
         gestion::document,
         gestion::decide,
+        directory::verify,
+        directory::register,
+        directory::list,
+        directory::detail,
+        directory::history,
+        directory::update_exercice,
+        directory::correct_etat_civil,
+        directory::correct_contact,
+        directory::add_situation,
+        directory::update_situation,
+        directory::close_situation,
         openapi_json,
     ),
     components(schemas(json::ErrorEnvelope)),
@@ -232,6 +261,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         (name = "lieux", description = "Communes et pays de naissance (codes officiels géographiques INSEE)"),
         (name = "preinscriptions", description = "Pré-enregistrement par le professionnel (CAS 2) : notice, pièce d'identité, demande, suivi"),
         (name = "gestion", description = "Espace des gestionnaires RPPS+ : connexion, file des demandes, décisions"),
+        (name = "annuaire", description = "Annuaire de l'établissement : enregistrement par le gestionnaire (CAS 1), professionnels, situations d'exercice (modification, ajout, clôture), historique"),
         (name = "meta", description = "État du service et description de l'API"),
     )
 )]

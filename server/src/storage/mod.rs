@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod intake;
+mod directory;
 mod gestion;
 mod postgres;
 mod queue;
@@ -18,6 +19,7 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use crate::config::DatabaseSettings;
+pub use directory::*;
 pub use gestion::*;
 pub use intake::*;
 pub use postgres::PgStorage;

@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, reason = "tests read known-good values")]
 
 mod cli;
+mod directory;
 mod errors;
 mod establishments;
 mod gestion_auth;
