@@ -3,6 +3,8 @@
 use app::gestion::pages::{
     Connexion, DemandePage, Demandes, GestionAccueil, MotDePasse, SessionBar, provide_session,
 };
+use app::gestion::enregistrer::Enregistrer;
+use app::gestion::professionnels::{ProfessionnelPage, Professionnels};
 use app::pages::not_found::NotFound;
 use app::{components::Shell, routes::Space};
 use leptos::prelude::*;
@@ -26,6 +28,9 @@ fn App() -> impl IntoView {
                     <Route path=path!("/gestion/mot-de-passe/:token") view=MotDePasse/>
                     <Route path=path!("/gestion/demandes") view=Demandes/>
                     <Route path=path!("/gestion/demandes/:id") view=DemandePage/>
+                    <Route path=path!("/gestion/enregistrer") view=Enregistrer/>
+                    <Route path=path!("/gestion/professionnels") view=Professionnels/>
+                    <Route path=path!("/gestion/professionnels/:id") view=ProfessionnelPage/>
                 </Routes>
             </Shell>
         </Router>
