@@ -35,14 +35,32 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/gestion/demandes/{id}/decision", post(gestion::decide))
         // Directory: CAS 1 registrations, the establishment's professionals, their situations d'exercice.
         .route("/v1/gestion/enregistrements", post(directory::register))
-        .route("/v1/gestion/enregistrements/verification", post(directory::verify))
+        .route(
+            "/v1/gestion/enregistrements/verification",
+            post(directory::verify),
+        )
         .route("/v1/gestion/professionnels", get(directory::list))
         .route("/v1/gestion/professionnels/{id}", get(directory::detail))
-        .route("/v1/gestion/professionnels/{id}/historique", get(directory::history))
-        .route("/v1/gestion/professionnels/{id}/exercice", put(directory::update_exercice))
-        .route("/v1/gestion/professionnels/{id}/etat-civil", put(directory::correct_etat_civil))
-        .route("/v1/gestion/professionnels/{id}/contact", put(directory::correct_contact))
-        .route("/v1/gestion/professionnels/{id}/situations", post(directory::add_situation))
+        .route(
+            "/v1/gestion/professionnels/{id}/historique",
+            get(directory::history),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/exercice",
+            put(directory::update_exercice),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/etat-civil",
+            put(directory::correct_etat_civil),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/contact",
+            put(directory::correct_contact),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/situations",
+            post(directory::add_situation),
+        )
         .route(
             "/v1/gestion/professionnels/{id}/situations/{situation_id}",
             put(directory::update_situation),

@@ -31,8 +31,8 @@ use crate::preregistrations::{check, new_request, today};
 use crate::startup::AppState;
 use crate::storage::{
     Actor, Change, ChangeOutcome, DIRECTORY_PAGE_SIZE, DirectoryFilter, NewEmail,
-    ProfessionalRecord, Registration, RegistrationOutcome, SiteMatch, SituationRecord, identity_key,
-    now, search_words,
+    ProfessionalRecord, Registration, RegistrationOutcome, SiteMatch, SituationRecord,
+    identity_key, now, search_words,
 };
 use crate::tokens;
 
@@ -73,7 +73,10 @@ fn ids(sites: &[SiteMatch]) -> Vec<i64> {
 }
 
 fn situation_dto(s: SituationRecord) -> json::SituationView {
-    let reason = s.end_reason.as_deref().and_then(|r| EndReason::parse(r).ok());
+    let reason = s
+        .end_reason
+        .as_deref()
+        .and_then(|r| EndReason::parse(r).ok());
     json::SituationView {
         id: s.id,
         site_id: s.site_id,
@@ -110,13 +113,7 @@ fn activation_link(state: &AppState) -> String {
 
 // ---- emails (no more personal data than needed: no birth data, no contact data in the body) ----
 
-fn registered_email(
-    to: &str,
-    site: &str,
-    rpps: &str,
-    reused: bool,
-    activation: &str,
-) -> NewEmail {
+fn registered_email(to: &str, site: &str, rpps: &str, reused: bool, activation: &str) -> NewEmail {
     let activate = "Activez votre carte e-CPS (application e-CPS sur votre téléphone) en suivant le lien \
                     ci-dessous : un code vous sera envoyé à cette adresse email et un autre par SMS au mobile que \
                     vous avez donné à votre établissement. Si vous l'avez déjà activée, vous n'avez rien à faire."
@@ -145,7 +142,8 @@ fn registered_email(
                 ),
                 format!("Votre numéro RPPS est : {rpps}. Il vous est attribué à vie."),
                 format!("Et maintenant ? {activate}"),
-                "Votre situation d'exercice (sans dates) sera publiée dans l'Annuaire Santé.".to_owned(),
+                "Votre situation d'exercice (sans dates) sera publiée dans l'Annuaire Santé."
+                    .to_owned(),
             ],
             Some(("Activer ma e-CPS", activation)),
         )
@@ -195,8 +193,14 @@ async fn check_registration(
     state: &AppState,
     session: &GestionnaireSession,
     request: &json::RegistrationRequest,
-) -> Result<(crate::preregistrations::Checked, Vec<SiteMatch>, Vec<json::ProfessionalCandidate>), ApiError>
-{
+) -> Result<
+    (
+        crate::preregistrations::Checked,
+        Vec<SiteMatch>,
+        Vec<json::ProfessionalCandidate>,
+    ),
+    ApiError,
+> {
     let sites = scope(state, session).await?;
     let mut errors = FieldErrors::new();
     if let Some(site_id) = request.request.site_id
@@ -227,7 +231,10 @@ async fn check_registration(
         Err(other) => return Err(other),
     };
     let pre = &checked.pre;
-    let key = identity_key(pre.nom_naissance().as_str(), &pre.date_naissance().to_string());
+    let key = identity_key(
+        pre.nom_naissance().as_str(),
+        &pre.date_naissance().to_string(),
+    );
     let first = folded(pre.prenoms().usual().as_str());
     let (commune, pays) = match pre.lieu_naissance() {
         BirthPlace::Commune { cog } if checked.commune_libre.is_none() => {
@@ -342,7 +349,10 @@ pub async fn register(
         ));
     }
     let pre = &checked.pre;
-    let key = identity_key(pre.nom_naissance().as_str(), &pre.date_naissance().to_string());
+    let key = identity_key(
+        pre.nom_naissance().as_str(),
+        &pre.date_naissance().to_string(),
+    );
     if state.storage.pending_request_at(&key, &ids(&sites)).await? {
         return Err(conflict(
             "Une demande d'enregistrement de cette personne attend déjà dans votre file : instruisez-la (validez-la) \
@@ -476,7 +486,10 @@ pub async fn list(
     words.dedup();
     words.truncate(6);
     if !q.is_empty() && rpps.is_none() && words.is_empty() {
-        errors.add("q", "Saisissez des lettres du nom ou les chiffres du numéro RPPS.");
+        errors.add(
+            "q",
+            "Saisissez des lettres du nom ou les chiffres du numéro RPPS.",
+        );
     }
     let metier = present(query.metier.as_deref());
     if let Some(m) = metier
@@ -745,7 +758,8 @@ pub async fn update_situation(
         return Err(ApiError::validation(errors));
     };
     let date = date.date().to_iso();
-    let email = situation_changed_email(&p.email, &s.site_nom, &describe(metier, role, mode, &date));
+    let email =
+        situation_changed_email(&p.email, &s.site_nom, &describe(metier, role, mode, &date));
     let change = Change {
         professional_id: p.id,
         actor: &session.actor(),
@@ -829,7 +843,10 @@ pub async fn add_situation(
     let date = date.date().to_iso();
     let email = simple_email(
         &p.email,
-        format!("Nouvelle situation d'exercice enregistrée (RPPS {})", p.rpps),
+        format!(
+            "Nouvelle situation d'exercice enregistrée (RPPS {})",
+            p.rpps
+        ),
         &[
             format!(
                 "Le gestionnaire RPPS+ de « {} » a enregistré une nouvelle situation d'exercice à votre numéro \
@@ -1215,7 +1232,9 @@ pub async fn correct_contact(
 
 fn action_label(action: &str) -> String {
     match action {
-        "professional.register" => "Enregistrement par le gestionnaire (CAS 1) et attribution du numéro RPPS",
+        "professional.register" => {
+            "Enregistrement par le gestionnaire (CAS 1) et attribution du numéro RPPS"
+        }
         "situation.create" => "Situation d'exercice ajoutée",
         "situation.update" => "Situation d'exercice modifiée",
         "situation.close" => "Situation d'exercice clôturée",
@@ -1393,7 +1412,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         let cursor = encode_cursor("n diaye awa.x", 42);
-        assert_eq!(decode_cursor(&cursor), Some(("n diaye awa.x".to_owned(), 42)));
+        assert_eq!(
+            decode_cursor(&cursor),
+            Some(("n diaye awa.x".to_owned(), 42))
+        );
         assert_eq!(decode_cursor("%%%"), None);
         assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("abc")), None);
     }

@@ -583,101 +583,6 @@ pub struct CorrectionsView {
     pub demande: PreRegistrationRequest,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::test_support::assert_french_message;
-
-    #[test]
-    fn nomenclatures_come_from_the_types() {
-        let n = nomenclatures();
-        assert_eq!(
-            (n.profession.code.as_str(), n.profession.label.as_str()),
-            ("99", "Acteur caractérisé par rôle")
-        );
-        assert_eq!(n.roles.len(), 6);
-        assert_eq!(n.metiers.len(), 60);
-        assert_eq!(n.modes_exercice.len(), 4);
-        assert_eq!(n.civilites.len(), 2);
-        assert!(
-            n.roles
-                .iter()
-                .all(|r| r.description.is_some() && r.short_label.is_some())
-        );
-        let amp = n
-            .metiers
-            .iter()
-            .find(|m| m.code == "328")
-            .map(|m| m.aliases.clone())
-            .unwrap_or_default();
-        assert!(amp.contains(&"AMP".to_owned()));
-        for (entry, role) in n.roles.iter().zip(Role::ALL) {
-            assert_eq!(Role::parse(&entry.code), Ok(role));
-        }
-    }
-
-    #[test]
-    fn nomenclatures_serialise_without_empty_members() -> Result<(), serde_json::Error> {
-        let json = serde_json::to_value(nomenclatures())?;
-        assert_eq!(
-            json["civilites"][1],
-            serde_json::json!({"code": "MME", "label": "Madame"})
-        );
-        assert_eq!(
-            json["metiers"][1],
-            serde_json::json!({"code": "312", "label": "Autre professionnel"})
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn error_envelope_shape() -> Result<(), serde_json::Error> {
-        let mut fields = FieldErrors::new();
-        fields.add("email", "L'adresse email est obligatoire.");
-        let json = serde_json::to_value(ErrorEnvelope::validation(fields))?;
-        assert_eq!(json["error"]["code"], "validation");
-        assert_eq!(
-            json["error"]["fields"]["email"][0],
-            "L'adresse email est obligatoire."
-        );
-        assert_french_message(json["error"]["message"].as_str().unwrap_or_default());
-        let plain = serde_json::to_value(ErrorEnvelope::new("not_found", "Introuvable."))?;
-        assert_eq!(
-            plain,
-            serde_json::json!({"error": {"code": "not_found", "message": "Introuvable."}})
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn missing_input_members_deserialise_as_blank() -> Result<(), serde_json::Error> {
-        let input: PreRegistrationInput =
-            serde_json::from_str(r#"{"civilite": "M", "situation": {"role": "GENR10"}}"#)?;
-        assert_eq!(input.civilite, "M");
-        assert_eq!(input.situation.role, "GENR10");
-        assert!(input.prenoms.is_empty() && input.rpps_existant.is_none());
-        Ok(())
-    }
-}
-
-#[cfg(all(test, feature = "openapi"))]
-mod openapi_tests {
-    use super::*;
-    use utoipa::PartialSchema;
-
-    #[test]
-    fn dtos_describe_themselves() -> Result<(), serde_json::Error> {
-        let input = serde_json::to_value(PreRegistrationInput::schema())?;
-        assert!(input["properties"]["lieu_naissance"].is_object(), "{input}");
-        assert!(input["properties"]["prenoms"].is_object(), "{input}");
-        let fields = serde_json::to_value(FieldErrors::schema())?;
-        assert_eq!(fields["type"], "object", "{fields}");
-        let envelope = serde_json::to_value(ErrorEnvelope::schema())?;
-        assert!(envelope["properties"]["error"].is_object(), "{envelope}");
-        Ok(())
-    }
-}
-
 // ---- directory: CAS 1 registrations, the establishment's professionals, their situations d'exercice ----
 
 /// `POST /api/v1/gestion/enregistrements` (and `…/verification`): the professional form's payload, filled by a
@@ -897,4 +802,99 @@ pub struct HistoryEntry {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfessionalHistory {
     pub entries: Vec<HistoryEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::assert_french_message;
+
+    #[test]
+    fn nomenclatures_come_from_the_types() {
+        let n = nomenclatures();
+        assert_eq!(
+            (n.profession.code.as_str(), n.profession.label.as_str()),
+            ("99", "Acteur caractérisé par rôle")
+        );
+        assert_eq!(n.roles.len(), 6);
+        assert_eq!(n.metiers.len(), 60);
+        assert_eq!(n.modes_exercice.len(), 4);
+        assert_eq!(n.civilites.len(), 2);
+        assert!(
+            n.roles
+                .iter()
+                .all(|r| r.description.is_some() && r.short_label.is_some())
+        );
+        let amp = n
+            .metiers
+            .iter()
+            .find(|m| m.code == "328")
+            .map(|m| m.aliases.clone())
+            .unwrap_or_default();
+        assert!(amp.contains(&"AMP".to_owned()));
+        for (entry, role) in n.roles.iter().zip(Role::ALL) {
+            assert_eq!(Role::parse(&entry.code), Ok(role));
+        }
+    }
+
+    #[test]
+    fn nomenclatures_serialise_without_empty_members() -> Result<(), serde_json::Error> {
+        let json = serde_json::to_value(nomenclatures())?;
+        assert_eq!(
+            json["civilites"][1],
+            serde_json::json!({"code": "MME", "label": "Madame"})
+        );
+        assert_eq!(
+            json["metiers"][1],
+            serde_json::json!({"code": "312", "label": "Autre professionnel"})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn error_envelope_shape() -> Result<(), serde_json::Error> {
+        let mut fields = FieldErrors::new();
+        fields.add("email", "L'adresse email est obligatoire.");
+        let json = serde_json::to_value(ErrorEnvelope::validation(fields))?;
+        assert_eq!(json["error"]["code"], "validation");
+        assert_eq!(
+            json["error"]["fields"]["email"][0],
+            "L'adresse email est obligatoire."
+        );
+        assert_french_message(json["error"]["message"].as_str().unwrap_or_default());
+        let plain = serde_json::to_value(ErrorEnvelope::new("not_found", "Introuvable."))?;
+        assert_eq!(
+            plain,
+            serde_json::json!({"error": {"code": "not_found", "message": "Introuvable."}})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn missing_input_members_deserialise_as_blank() -> Result<(), serde_json::Error> {
+        let input: PreRegistrationInput =
+            serde_json::from_str(r#"{"civilite": "M", "situation": {"role": "GENR10"}}"#)?;
+        assert_eq!(input.civilite, "M");
+        assert_eq!(input.situation.role, "GENR10");
+        assert!(input.prenoms.is_empty() && input.rpps_existant.is_none());
+        Ok(())
+    }
+}
+
+#[cfg(all(test, feature = "openapi"))]
+mod openapi_tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn dtos_describe_themselves() -> Result<(), serde_json::Error> {
+        let input = serde_json::to_value(PreRegistrationInput::schema())?;
+        assert!(input["properties"]["lieu_naissance"].is_object(), "{input}");
+        assert!(input["properties"]["prenoms"].is_object(), "{input}");
+        let fields = serde_json::to_value(FieldErrors::schema())?;
+        assert_eq!(fields["type"], "object", "{fields}");
+        let envelope = serde_json::to_value(ErrorEnvelope::schema())?;
+        assert!(envelope["properties"]["error"].is_object(), "{envelope}");
+        Ok(())
+    }
 }

@@ -1,9 +1,9 @@
 //! Entry point of the gestionnaire space, everything under `/gestion` (served from `gestion.html`).
 
+use app::gestion::enregistrer::Enregistrer;
 use app::gestion::pages::{
     Connexion, DemandePage, Demandes, GestionAccueil, MotDePasse, SessionBar, provide_session,
 };
-use app::gestion::enregistrer::Enregistrer;
 use app::gestion::professionnels::{ProfessionnelPage, Professionnels};
 use app::pages::not_found::NotFound;
 use app::{components::Shell, routes::Space};

@@ -137,7 +137,10 @@ pub fn candidate_label(c: &ProfessionalCandidate) -> String {
     let exercise = if c.nom_exercice == c.nom_naissance {
         String::new()
     } else {
-        format!(" (exerce sous le nom {} {})", c.prenom_exercice, c.nom_exercice)
+        format!(
+            " (exerce sous le nom {} {})",
+            c.prenom_exercice, c.nom_exercice
+        )
     };
     let mut label = format!(
         "{} {}{exercise}, née ou né le {born}, RPPS {}",
@@ -198,7 +201,10 @@ mod tests {
             ..DirectoryFilter::default()
         };
         assert_eq!(filter.query(None), "q=Dupr%C3%A9&statut=actives");
-        assert_eq!(DirectoryFilter::default().query(Some("ab=")), "cursor=ab%3D");
+        assert_eq!(
+            DirectoryFilter::default().query(Some("ab=")),
+            "cursor=ab%3D"
+        );
     }
 
     #[test]

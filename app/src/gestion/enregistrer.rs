@@ -47,7 +47,10 @@ pub fn Enregistrer() -> impl IntoView {
 fn Registration() -> impl IntoView {
     provide_context(Voice::Gestionnaire);
     let session = session();
-    let sites = session.me_untracked().map(|me| me.sites).unwrap_or_default();
+    let sites = session
+        .me_untracked()
+        .map(|me| me.sites)
+        .unwrap_or_default();
     // Not kept in session storage: the person's data stays out of a shared HR computer's storage.
     let draft = RwSignal::new(Draft {
         step: 1,
@@ -284,7 +287,12 @@ fn StepOwnSite(sites: Vec<shared::api::GestionSite>) -> impl IntoView {
         })
         .collect();
     let value = Signal::derive(move || {
-        draft.with(|d| d.site.as_ref().map(|s| s.id.to_string()).unwrap_or_default())
+        draft.with(|d| {
+            d.site
+                .as_ref()
+                .map(|s| s.id.to_string())
+                .unwrap_or_default()
+        })
     });
     let set = Callback::new(move |id: String| {
         if let Some(site) = sites.iter().find(|s| s.id.to_string() == id) {

@@ -7,8 +7,9 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shared::api::{
-    CloseSituationRequest, ContactCorrection, ExerciceNamesUpdate, GestionSite, NewSituationRequest,
-    ProfessionalDetail, ProfessionalHistory, ProfessionalRow, SituationUpdate, SituationView,
+    CloseSituationRequest, ContactCorrection, ExerciceNamesUpdate, GestionSite,
+    NewSituationRequest, ProfessionalDetail, ProfessionalHistory, ProfessionalRow, SituationUpdate,
+    SituationView,
 };
 use shared::departure::EndReason;
 use shared::nomenclature::{Metier, ModeExercice, Role};
@@ -186,7 +187,10 @@ pub fn Professionnels() -> impl IntoView {
 fn Directory() -> impl IntoView {
     crate::set_title("Professionnels de l'établissement");
     let session = session();
-    let sites = session.me_untracked().map(|me| me.sites).unwrap_or_default();
+    let sites = session
+        .me_untracked()
+        .map(|me| me.sites)
+        .unwrap_or_default();
     let q = RwSignal::new(String::new());
     let site = RwSignal::new(String::new());
     let metier = RwSignal::new(String::new());
@@ -365,7 +369,10 @@ fn Person() -> impl IntoView {
         detail.set(Some(found));
         refresh_history(id);
     });
-    let sites = session.me_untracked().map(|me| me.sites).unwrap_or_default();
+    let sites = session
+        .me_untracked()
+        .map(|me| me.sites)
+        .unwrap_or_default();
     view! {
         <p><A href=PROFESSIONNELS>"← Retour à l'annuaire"</A></p>
         {move || failure.get().map(|text| view! {
@@ -461,7 +468,11 @@ fn PersonContent(
 
 /// One situation, with its "Modifier" and "Clôturer" forms.
 #[component]
-fn Situation(id: i64, situation: SituationView, updated: Callback<ProfessionalDetail>) -> impl IntoView {
+fn Situation(
+    id: i64,
+    situation: SituationView,
+    updated: Callback<ProfessionalDetail>,
+) -> impl IntoView {
     let s = situation;
     let prefix = format!("situation-{}-", s.id);
     let heading_id = format!("situation-{}", s.id);
@@ -587,7 +598,12 @@ fn EditSituation(
                     let fields = server_errors(
                         &error,
                         &p,
-                        &[("metier", "metier"), ("role", "role"), ("mode_exercice", "mode"), ("date_prise_fonction", "date")],
+                        &[
+                            ("metier", "metier"),
+                            ("role", "role"),
+                            ("mode_exercice", "mode"),
+                            ("date_prise_fonction", "date"),
+                        ],
                     );
                     submit_failed(&error, errors, failure, fields);
                 }
@@ -671,7 +687,8 @@ fn CloseSituation(
                 }
                 Err(error) => {
                     confirming.set(false);
-                    let fields = server_errors(&error, &p, &[("end_date", "fin"), ("end_reason", "motif")]);
+                    let fields =
+                        server_errors(&error, &p, &[("end_date", "fin"), ("end_reason", "motif")]);
                     submit_failed(&error, errors, failure, fields);
                 }
             }
@@ -687,9 +704,13 @@ fn CloseSituation(
         let end_iso = end.get();
         let when = french(&end_iso);
         if closing_is_scheduled(&end_iso, browser::today()) {
-            format!("La situation à {site} restera active jusqu'au {when}, puis sera clôturée automatiquement ce jour-là. La personne recevra un email lui rappelant de mettre à jour ses autres situations (eRPPS, Ordre).")
+            format!(
+                "La situation à {site} restera active jusqu'au {when}, puis sera clôturée automatiquement ce jour-là. La personne recevra un email lui rappelant de mettre à jour ses autres situations (eRPPS, Ordre)."
+            )
         } else {
-            format!("La situation à {site} sera clôturée au {when}. Elle restera visible dans l'historique ; la personne garde son numéro RPPS et recevra un email lui rappelant de mettre à jour ses autres situations (eRPPS, Ordre).")
+            format!(
+                "La situation à {site} sera clôturée au {when}. Elle restera visible dans l'historique ; la personne garde son numéro RPPS et recevra un email lui rappelant de mettre à jour ses autres situations (eRPPS, Ordre)."
+            )
         }
     };
     view! {
@@ -717,7 +738,11 @@ fn CloseSituation(
 }
 
 #[component]
-fn AddSituation(id: i64, sites: Vec<GestionSite>, updated: Callback<ProfessionalDetail>) -> impl IntoView {
+fn AddSituation(
+    id: i64,
+    sites: Vec<GestionSite>,
+    updated: Callback<ProfessionalDetail>,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let site = RwSignal::new(String::new());
     let metier = RwSignal::new(String::new());
@@ -744,7 +769,10 @@ fn AddSituation(id: i64, sites: Vec<GestionSite>, updated: Callback<Professional
         );
         let site_id: Option<i64> = site.with_untracked(|s| s.parse().ok());
         if site_id.is_none() {
-            local.insert(0, (format!("{prefix}site"), "Choisissez le site.".to_owned()));
+            local.insert(
+                0,
+                (format!("{prefix}site"), "Choisissez le site.".to_owned()),
+            );
         }
         errors.set(local.clone());
         if !local.is_empty() {
@@ -768,7 +796,13 @@ fn AddSituation(id: i64, sites: Vec<GestionSite>, updated: Callback<Professional
                     let fields = server_errors(
                         &error,
                         prefix,
-                        &[("site_id", "site"), ("metier", "metier"), ("role", "role"), ("mode_exercice", "mode"), ("date_prise_fonction", "date")],
+                        &[
+                            ("site_id", "site"),
+                            ("metier", "metier"),
+                            ("role", "role"),
+                            ("mode_exercice", "mode"),
+                            ("date_prise_fonction", "date"),
+                        ],
                     );
                     submit_failed(&error, errors, failure, fields);
                 }
@@ -803,7 +837,12 @@ fn AddSituation(id: i64, sites: Vec<GestionSite>, updated: Callback<Professional
 }
 
 #[component]
-fn ExerciceForm(id: i64, nom: String, prenom: String, updated: Callback<ProfessionalDetail>) -> impl IntoView {
+fn ExerciceForm(
+    id: i64,
+    nom: String,
+    prenom: String,
+    updated: Callback<ProfessionalDetail>,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let nom = RwSignal::new(nom);
     let prenom = RwSignal::new(prenom);
@@ -823,7 +862,11 @@ fn ExerciceForm(id: i64, nom: String, prenom: String, updated: Callback<Professi
                     updated.run(found);
                 }
                 Err(error) => {
-                    let fields = server_errors(&error, "exercice-", &[("nom_exercice", "nom"), ("prenom_exercice", "prenom")]);
+                    let fields = server_errors(
+                        &error,
+                        "exercice-",
+                        &[("nom_exercice", "nom"), ("prenom_exercice", "prenom")],
+                    );
                     submit_failed(&error, errors, failure, fields);
                 }
             }
@@ -872,7 +915,12 @@ fn ContactForm(id: i64, updated: Callback<ProfessionalDetail>) -> impl IntoView 
                     let fields = server_errors(
                         &error,
                         "contact-",
-                        &[("email", "email"), ("email_confirmation", "confirmation"), ("mobile", "mobile"), ("reason", "raison")],
+                        &[
+                            ("email", "email"),
+                            ("email_confirmation", "confirmation"),
+                            ("mobile", "mobile"),
+                            ("reason", "raison"),
+                        ],
                     );
                     submit_failed(&error, errors, failure, fields);
                 }
@@ -902,14 +950,13 @@ fn History(history: ProfessionalHistory) -> impl IntoView {
         .entries
         .into_iter()
         .map(|h| {
-            let when = h
-                .at
-                .get(..16)
-                .map(|t| {
-                    let date = french(t.get(..10).unwrap_or_default());
-                    format!("{date} à {} (UTC)", t.get(11..16).unwrap_or_default())
-                })
-                .unwrap_or_default();
+            let when =
+                h.at.get(..16)
+                    .map(|t| {
+                        let date = french(t.get(..10).unwrap_or_default());
+                        format!("{date} à {} (UTC)", t.get(11..16).unwrap_or_default())
+                    })
+                    .unwrap_or_default();
             let changes = h
                 .changes
                 .into_iter()

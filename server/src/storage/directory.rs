@@ -605,7 +605,11 @@ impl Storage {
         let sql = format!(
             "SELECT COUNT(*) FROM situations s WHERE s.professional_id = $1 AND s.active = TRUE \
              AND s.site_id NOT IN ({})",
-            if sites.is_empty() { "0".to_owned() } else { in_list(sites) }
+            if sites.is_empty() {
+                "0".to_owned()
+            } else {
+                in_list(sites)
+            }
         );
         let (n,): (i64,) = with_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(professional_id)
@@ -954,7 +958,14 @@ mod tests {
             "91000000019",
         );
         assert_eq!(sort, "martin eloi awa");
-        for word in [" n ", " diaye ", " marie ", " louise ", " eloi ", " 91000000019 "] {
+        for word in [
+            " n ",
+            " diaye ",
+            " marie ",
+            " louise ",
+            " eloi ",
+            " 91000000019 ",
+        ] {
             assert!(search.contains(word), "{word} in {search}");
         }
         assert_eq!(search.matches(" awa ").count(), 1);

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use enrole_server::gestionnaires::AttachTo;
+use enrole_server::storage::{Actor, NewSession, SessionRole};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -74,7 +75,13 @@ impl TestApp {
             .clone()
     }
 
-    pub async fn close(&self, cookie: &str, id: i64, situation: i64, body: Value) -> reqwest::Response {
+    pub async fn close(
+        &self,
+        cookie: &str,
+        id: i64,
+        situation: i64,
+        body: Value,
+    ) -> reqwest::Response {
         self.post_gestion(
             &format!("/api/v1/gestion/professionnels/{id}/situations/{situation}/cloture"),
             &body,
@@ -86,7 +93,11 @@ impl TestApp {
 
 /// Registers the standard person and answers (professional id, situation id, RPPS number).
 async fn registered(app: &TestApp, cookie: &str, site: i64, changes: Value) -> (i64, i64, String) {
-    let body = json_body(app.register(cookie, site, changes).await, StatusCode::CREATED).await;
+    let body = json_body(
+        app.register(cookie, site, changes).await,
+        StatusCode::CREATED,
+    )
+    .await;
     (
         body["professional_id"].as_i64().unwrap(),
         body["situation_id"].as_i64().unwrap(),
@@ -107,13 +118,20 @@ async fn a_gestionnaire_registers_a_person_end_to_end_and_the_number_is_emailed(
 
     // The declaration is mandatory; the site must be one of the gestionnaire's.
     let refused = assert_envelope(
-        app.register(&cookie, site, json!({"piece_verifiee": false, "email": "x"}))
-            .await,
+        app.register(
+            &cookie,
+            site,
+            json!({"piece_verifiee": false, "email": "x"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation",
     )
     .await;
-    assert!(refused["error"]["fields"]["piece_verifiee"].is_array(), "{refused}");
+    assert!(
+        refused["error"]["fields"]["piece_verifiee"].is_array(),
+        "{refused}"
+    );
     assert!(refused["error"]["fields"]["email"].is_array(), "{refused}");
     let foreign = assert_envelope(
         app.register(&cookie, other_site, json!({})).await,
@@ -121,9 +139,16 @@ async fn a_gestionnaire_registers_a_person_end_to_end_and_the_number_is_emailed(
         "validation",
     )
     .await;
-    assert!(foreign["error"]["fields"]["site_id"].is_array(), "{foreign}");
+    assert!(
+        foreign["error"]["fields"]["site_id"].is_array(),
+        "{foreign}"
+    );
 
-    let body = json_body(app.register(&cookie, site, json!({})).await, StatusCode::CREATED).await;
+    let body = json_body(
+        app.register(&cookie, site, json!({})).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let rpps = body["rpps"].as_str().unwrap();
     assert_eq!(rpps.len(), 11);
     assert!(rpps.starts_with('9'));
@@ -150,7 +175,10 @@ async fn a_gestionnaire_registers_a_person_end_to_end_and_the_number_is_emailed(
         .expect("the number's email");
     assert_eq!(mail.recipient, "awa.ndiaye@exemple.fr");
     assert!(mail.text_body.contains("/activation"), "{}", mail.text_body);
-    assert!(!mail.text_body.contains("1988"), "no birth data in the email");
+    assert!(
+        !mail.text_body.contains("1988"),
+        "no birth data in the email"
+    );
 
     // Audited under the person, and visible in the queue as a validated registration of origin gestionnaire.
     let history = app.history(&cookie, id).await;
@@ -250,7 +278,11 @@ async fn registering_a_person_who_already_exists_adds_a_situation_and_no_new_num
         json!({"nom_naissance": "Durand", "email": "d@exemple.fr", "email_confirmation": "d@exemple.fr"}),
     )
     .await;
-    assert_eq!(&next[..10], "9000000001", "sequence 1 after sequence 0: {next}");
+    assert_eq!(
+        &next[..10],
+        "9000000001",
+        "sequence 1 after sequence 0: {next}"
+    );
 
     // At a site where the person is already active: change the rôle instead.
     let mut again = valid_request(
@@ -298,7 +330,10 @@ async fn an_update_is_emailed_and_audited_and_refused_while_a_request_is_pending
     )
     .await;
     for field in ["metier", "role", "mode_exercice", "date_prise_fonction"] {
-        assert!(invalid["error"]["fields"][field].is_array(), "{field}: {invalid}");
+        assert!(
+            invalid["error"]["fields"][field].is_array(),
+            "{field}: {invalid}"
+        );
     }
     let updated = json_body(
         app.put_gestion(&path, &situation_update("GENR12"), &cookie)
@@ -345,7 +380,10 @@ async fn an_update_is_emailed_and_audited_and_refused_while_a_request_is_pending
             "{refused}"
         );
     }
-    assert_eq!(app.person(&cookie, id).await["situations"][0]["role"], "GENR12");
+    assert_eq!(
+        app.person(&cookie, id).await["situations"][0]["role"],
+        "GENR12"
+    );
 }
 
 #[tokio::test]
@@ -356,12 +394,19 @@ async fn closing_checks_its_dates_and_a_future_closing_is_applied_that_day() {
         .await;
     let site = app.add_site(&ej, "EHPAD 36", &finess(360), "Albi").await.id;
     let site_2 = app.add_site(&ej, "Foyer 36", &finess(361), "Albi").await.id;
-    let cookie = app.signed_in("rh@exemple.fr", AttachTo::EjSiret(siret(36))).await;
+    let cookie = app
+        .signed_in("rh@exemple.fr", AttachTo::EjSiret(siret(36)))
+        .await;
     let (id, situation, _) = registered(&app, &cookie, site, json!({})).await;
 
     let before_start = assert_envelope(
-        app.close(&cookie, id, situation, json!({"end_date": "2024-08-31", "end_reason": "demission"}))
-            .await,
+        app.close(
+            &cookie,
+            id,
+            situation,
+            json!({"end_date": "2024-08-31", "end_reason": "demission"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation",
     )
@@ -371,8 +416,13 @@ async fn closing_checks_its_dates_and_a_future_closing_is_applied_that_day() {
         "La date de fin ne peut pas précéder la date de prise de fonction (01/09/2024)."
     );
     let no_reason = assert_envelope(
-        app.close(&cookie, id, situation, json!({"end_date": "2025-01-31", "end_reason": "vacances"}))
-            .await,
+        app.close(
+            &cookie,
+            id,
+            situation,
+            json!({"end_date": "2025-01-31", "end_reason": "vacances"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation",
     )
@@ -384,27 +434,43 @@ async fn closing_checks_its_dates_and_a_future_closing_is_applied_that_day() {
     let end = today + time::Duration::days(10);
     let end_iso = end.to_string();
     let scheduled = json_body(
-        app.close(&cookie, id, situation, json!({"end_date": end_iso, "end_reason": "fin_contrat"}))
-            .await,
+        app.close(
+            &cookie,
+            id,
+            situation,
+            json!({"end_date": end_iso, "end_reason": "fin_contrat"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(scheduled["situations"][0]["active"], true);
     assert_eq!(scheduled["situations"][0]["end_date"], end_iso.as_str());
     let day_before = (end - time::Duration::days(1)).to_string();
-    assert_eq!(app.storage.apply_due_closings(&day_before).await.unwrap(), 0);
+    assert_eq!(
+        app.storage.apply_due_closings(&day_before).await.unwrap(),
+        0
+    );
     assert_eq!(app.storage.apply_due_closings(&end_iso).await.unwrap(), 1);
     let closed = app.person(&cookie, id).await;
     assert_eq!(closed["situations"][0]["active"], false);
-    assert_eq!(closed["situations"][0]["end_reason_label"], "Fin de contrat (CDD, intérim, stage, mise à disposition)");
+    assert_eq!(
+        closed["situations"][0]["end_reason_label"],
+        "Fin de contrat (CDD, intérim, stage, mise à disposition)"
+    );
     let history = app.history(&cookie, id).await;
     assert_eq!(history[0]["action"], "situation.close_applied");
     assert_eq!(history[0]["by"], "Enrôle (automatique)");
     assert_eq!(history[1]["action"], "situation.close_scheduled");
     // Closed: no second closing, no update.
     assert_envelope(
-        app.close(&cookie, id, situation, json!({"end_date": end_iso, "end_reason": "demission"}))
-            .await,
+        app.close(
+            &cookie,
+            id,
+            situation,
+            json!({"end_date": end_iso, "end_reason": "demission"}),
+        )
+        .await,
         StatusCode::CONFLICT,
         "conflict",
     )
@@ -442,12 +508,23 @@ async fn closing_checks_its_dates_and_a_future_closing_is_applied_that_day() {
         .as_i64()
         .unwrap();
     let done = json_body(
-        app.close(&cookie, id, second, json!({"end_date": "2025-06-30", "end_reason": "mutation"}))
-            .await,
+        app.close(
+            &cookie,
+            id,
+            second,
+            json!({"end_date": "2025-06-30", "end_reason": "mutation"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
-    assert!(done["situations"].as_array().unwrap().iter().all(|s| s["active"] == false));
+    assert!(
+        done["situations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["active"] == false)
+    );
     let outbox = app.storage.outbox().await.unwrap();
     let reminders: Vec<_> = outbox
         .iter()
@@ -493,8 +570,13 @@ async fn two_establishments_each_see_and_close_only_their_own_situation() {
     }
     // A cannot close B's situation, C does not even see the person.
     assert_envelope(
-        app.close(&a, id, situation_b, json!({"end_date": "2025-01-31", "end_reason": "demission"}))
-            .await,
+        app.close(
+            &a,
+            id,
+            situation_b,
+            json!({"end_date": "2025-01-31", "end_reason": "demission"}),
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -503,12 +585,22 @@ async fn two_establishments_each_see_and_close_only_their_own_situation() {
         format!("/api/v1/gestion/professionnels/{id}"),
         format!("/api/v1/gestion/professionnels/{id}/historique"),
     ] {
-        assert_envelope(app.get_gestion(&path, &c).await, StatusCode::NOT_FOUND, "not_found").await;
+        assert_envelope(
+            app.get_gestion(&path, &c).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
     }
     assert_eq!(app.directory(&c, "").await["professionnels"], json!([]));
     json_body(
-        app.close(&b, id, situation_b, json!({"end_date": "2025-01-31", "end_reason": "demission"}))
-            .await,
+        app.close(
+            &b,
+            id,
+            situation_b,
+            json!({"end_date": "2025-01-31", "end_reason": "demission"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -517,7 +609,10 @@ async fn two_establishments_each_see_and_close_only_their_own_situation() {
     assert_eq!(for_a["other_active_situations"], 0);
     // A's history shows the person's entries and A's situation, not B's.
     let history = app.history(&a, id).await;
-    assert!(history.iter().all(|h| h["situation_id"] != situation_b), "{history:?}");
+    assert!(
+        history.iter().all(|h| h["situation_id"] != situation_b),
+        "{history:?}"
+    );
     assert_eq!(app.history(&b, id).await[0]["action"], "situation.close");
 }
 
@@ -551,6 +646,23 @@ async fn the_history_records_every_change_with_who_when_and_why() {
     )
     .await;
     assert!(without_reason["error"]["fields"]["reason"].is_array());
+    // A professional's session (e-CPS) ends when a gestionnaire corrects their contact data.
+    let hash = "a".repeat(64);
+    app.storage
+        .create_session(
+            &NewSession {
+                id_hash: &hash,
+                role: SessionRole::Professionnel,
+                subject_id: id,
+                method: "e-cps",
+                expires_at: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            },
+            &Actor::cli(),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert!(app.storage.find_session(&hash).await.unwrap().is_some());
     let contact = json_body(
         app.put_gestion(
             &format!("{base}/contact"),
@@ -563,7 +675,9 @@ async fn the_history_records_every_change_with_who_when_and_why() {
     )
     .await;
     assert_eq!(contact["email"], "awa@nouveau.fr");
+    assert_eq!(contact["mobile"], "+33698765432");
     assert_eq!(contact["ecps_active"], false);
+    assert!(app.storage.find_session(&hash).await.unwrap().is_none());
     json_body(
         app.put_gestion(
             &format!("{base}/etat-civil"),
@@ -588,7 +702,10 @@ async fn the_history_records_every_change_with_who_when_and_why() {
     .await;
 
     let history = app.history(&cookie, id).await;
-    let actions: Vec<&str> = history.iter().map(|h| h["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = history
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
     assert_eq!(
         actions,
         [
@@ -599,19 +716,32 @@ async fn the_history_records_every_change_with_who_when_and_why() {
             "professional.register"
         ]
     );
-    assert!(history.iter().all(|h| h["by"] == "Camille Martin" && h["at"].is_string()));
+    assert!(
+        history
+            .iter()
+            .all(|h| h["by"] == "Camille Martin" && h["at"].is_string())
+    );
     assert_eq!(history[1]["reason"], "Erreur de saisie du second prénom");
     assert_eq!(
         history[1]["changes"],
         json!([{"field": "Prénoms", "before": "Awa Marie-Louise", "after": "Awa Marie"}])
     );
     assert_eq!(history[2]["reason"], "Mobile perdu");
-    assert_eq!(history[2]["label"], "Coordonnées corrigées (activation e-CPS à refaire)");
+    assert_eq!(
+        history[2]["label"],
+        "Coordonnées corrigées (activation e-CPS à refaire)"
+    );
     let exercice = &history[3]["changes"];
-    assert_eq!(exercice[0], json!({"field": "Nom d'exercice", "before": "Martin", "after": "Diallo"}));
+    assert_eq!(
+        exercice[0],
+        json!({"field": "Nom d'exercice", "before": "Martin", "after": "Diallo"})
+    );
     // Both addresses are told of the contact correction; the new one gets the activation link.
     let outbox = app.storage.outbox().await.unwrap();
-    let to_new = outbox.iter().find(|m| m.recipient == "awa@nouveau.fr").unwrap();
+    let to_new = outbox
+        .iter()
+        .find(|m| m.recipient == "awa@nouveau.fr")
+        .unwrap();
     assert!(to_new.text_body.contains("/activation"));
     assert!(
         outbox
@@ -620,7 +750,10 @@ async fn the_history_records_every_change_with_who_when_and_why() {
     );
     // The name change shows in the directory and the situation.
     let found = app.directory(&cookie, "?q=diallo").await;
-    assert_eq!(found["professionnels"][0]["situations"][0]["nom_exercice"], "Diallo");
+    assert_eq!(
+        found["professionnels"][0]["situations"][0]["nom_exercice"],
+        "Diallo"
+    );
 }
 
 #[tokio::test]
@@ -669,7 +802,10 @@ async fn the_directory_searches_by_name_or_number_filters_and_pages() {
     assert_eq!(by_number["professionnels"][0]["rpps"], numbers[7].as_str());
     let by_metier = app.directory(&cookie, "?metier=326").await;
     assert_eq!(by_metier["professionnels"].as_array().unwrap().len(), 1);
-    assert_eq!(app.directory(&cookie, "?role=GENR08").await["professionnels"], json!([]));
+    assert_eq!(
+        app.directory(&cookie, "?role=GENR08").await["professionnels"],
+        json!([])
+    );
     for bad in ["?statut=nope", "?metier=999", "?cursor=%25%25", "?q=%2D%2D"] {
         assert_envelope(
             app.get_gestion(&format!("/api/v1/gestion/professionnels{bad}"), &cookie)
@@ -697,7 +833,11 @@ async fn messages(dir: PathBuf, count: usize) -> Vec<Value> {
         if files.len() >= count {
             return files.iter().map(|f| decoded_parts(f)).collect();
         }
-        assert!(Instant::now() < deadline, "{} of {count} messages arrived", files.len());
+        assert!(
+            Instant::now() < deadline,
+            "{} of {count} messages arrived",
+            files.len()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -729,8 +869,13 @@ async fn registration_update_and_departure_emails_reach_a_real_smtp_sink() {
     )
     .await;
     json_body(
-        app.close(&cookie, id, situation, json!({"end_date": "2025-12-31", "end_reason": "retraite"}))
-            .await,
+        app.close(
+            &cookie,
+            id,
+            situation,
+            json!({"end_date": "2025-12-31", "end_reason": "retraite"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -750,7 +895,11 @@ async fn registration_update_and_departure_emails_reach_a_real_smtp_sink() {
             .unwrap()
             .contains("https://enrole.example.fr/activation")
     );
-    assert!(to_person.iter().any(|m| m["subject"] == "Fin de votre situation d'exercice"));
+    assert!(
+        to_person
+            .iter()
+            .any(|m| m["subject"] == "Fin de votre situation d'exercice")
+    );
     assert!(
         to_person
             .iter()
