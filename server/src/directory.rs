@@ -1243,6 +1243,9 @@ fn action_label(action: &str) -> String {
         "professional.exercice" => "Nom et prénom d'exercice modifiés",
         "professional.etat_civil" => "État civil corrigé",
         "professional.contact" => "Coordonnées corrigées (activation e-CPS à refaire)",
+        "pre_registration.validee" => {
+            "Demande de pré-inscription validée (numéro RPPS attribué ou rattaché)"
+        }
         other => other,
     }
     .to_owned()
@@ -1269,6 +1272,8 @@ fn field_label(field: &str) -> String {
         "ecps_active" => "e-CPS activée",
         "rpps" => "Numéro RPPS",
         "site_id" => "Site",
+        "status" => "Statut de la demande",
+        "identity_reused" => "Identité existante réutilisée",
         other => other,
     }
     .to_owned()
@@ -1287,6 +1292,9 @@ fn value_text(field: &str, value: &Value) -> Option<String> {
         "role" => Role::parse(&text).map_or(text, |r| r.label().to_owned()),
         "mode_exercice" => ModeExercice::parse(&text).map_or(text, |m| m.label().to_owned()),
         "end_reason" => EndReason::parse(&text).map_or(text, |r| r.label().to_owned()),
+        "status" => {
+            json::PreRegistrationStatusCode::parse(&text).map_or(text, |s| s.label().to_owned())
+        }
         "date_prise_fonction" | "end_date" | "date_naissance" => french_date(&text),
         _ => text,
     })
@@ -1311,6 +1319,7 @@ fn changes(details: &Value) -> Vec<json::HistoryChange> {
             before: before.get(f).and_then(|v| value_text(f, v)),
             after: after.get(f).and_then(|v| value_text(f, v)),
         })
+        .filter(|c| c.before.is_some() || c.after.is_some())
         .collect()
 }
 
@@ -1343,7 +1352,7 @@ pub async fn history(
         .collect();
     let entries = state
         .storage
-        .professional_history(p.id)
+        .professional_history(p.id, &ids(&sites))
         .await?
         .into_iter()
         .filter_map(|h| {

@@ -34,7 +34,12 @@ pub fn directory_keys(
         .into_iter()
         .chain(prenoms.iter().map(String::as_str))
     {
-        for word in super::search_words(text) {
+        let mut found = super::search_words(text);
+        // "N'Diaye" is also found as "ndiaye", "Le Goff" as "legoff".
+        if found.len() > 1 {
+            found.push(found.concat());
+        }
+        for word in found {
             if !words.contains(&word) {
                 words.push(word);
             }
@@ -928,19 +933,31 @@ impl Storage {
         Ok(done)
     }
 
-    /// The history of a person, newest first.
+    /// The history of a person, newest first: every change under `professional:{id}`, and the validation of their
+    /// self pre-registrations (CAS 2) at one of `sites`, which created their situations there.
     pub async fn professional_history(
         &self,
         professional_id: i64,
+        sites: &[i64],
     ) -> Result<Vec<HistoryRecord>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, HistoryRecord>(
+        let scope = if sites.is_empty() {
+            "0".to_owned()
+        } else {
+            in_list(sites)
+        };
+        let sql = format!(
             "SELECT a.at, a.actor, g.nom AS actor_nom, a.action, a.details FROM audit_log a \
              LEFT JOIN gestionnaires g ON a.actor = 'gestionnaire:' || g.id \
-             WHERE a.subject = $1 ORDER BY a.at DESC, a.id DESC LIMIT 500",
-        )
-        .bind(format!("professional:{professional_id}"))
-        .fetch_all(pool)
-        .await?))
+             WHERE a.subject = $1 OR (a.action = 'pre_registration.validee' AND a.subject IN \
+             (SELECT 'pre_registration:' || r.id FROM pre_registrations r WHERE r.professional_id = $2 \
+              AND r.origin = 'professionnel' AND r.site_id IN ({scope}))) \
+             ORDER BY a.at DESC, a.id DESC LIMIT 500"
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, HistoryRecord>(sqlx::AssertSqlSafe(sql))
+            .bind(format!("professional:{professional_id}"))
+            .bind(professional_id)
+            .fetch_all(pool)
+            .await?))
     }
 }
 
@@ -961,6 +978,8 @@ mod tests {
         for word in [
             " n ",
             " diaye ",
+            " ndiaye ",
+            " marielouise ",
             " marie ",
             " louise ",
             " eloi ",

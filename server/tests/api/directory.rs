@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::gestion_auth::establishment;
-use crate::gestion_queue::submit_to;
+use crate::gestion_queue::{decide, id_of, submit_to};
 use crate::helpers::{TestApp, TestOptions, assert_envelope, finess, json_body, siret};
 use crate::intake::valid_request;
 use crate::mail::{SmtpSink, decoded_parts};
@@ -906,4 +906,30 @@ async fn registration_update_and_departure_emails_reach_a_real_smtp_sink() {
             .any(|m| m["subject"] == "Votre situation d'exercice a été mise à jour")
     );
     sink.child.kill().await.ok();
+}
+
+#[tokio::test]
+async fn a_person_validated_from_the_queue_is_in_the_directory_with_that_validation_in_their_history()
+ {
+    let app = TestApp::spawn().await;
+    let (ej, site) = establishment(&app, 43).await;
+    let cookie = app.signed_in("rh@exemple.fr", AttachTo::EjSiret(ej)).await;
+    let created = submit_to(&app, site, json!({})).await;
+    let request = id_of(&app, &cookie, created["reference"].as_str().unwrap()).await;
+    let decided = decide(&app, &cookie, request, json!({"decision": "validate"})).await;
+    assert_eq!(decided.status(), StatusCode::OK);
+    let list = app.directory(&cookie, "?q=ndiaye").await;
+    let id = list["professionnels"][0]["id"].as_i64().unwrap();
+    let history = app.history(&cookie, id).await;
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["action"], "pre_registration.validee");
+    assert_eq!(history[0]["by"], "Camille Martin");
+    assert!(
+        history[0]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "Statut de la demande" && c["after"] == "Validée"),
+        "{history:?}"
+    );
 }
