@@ -490,6 +490,19 @@ pub async fn gestion_update_exercice(
     .await
 }
 
+/// `PUT /api/v1/gestion/professionnels/{id}/etat-civil`.
+pub async fn gestion_correct_etat_civil(
+    id: i64,
+    request: &shared::api::EtatCivilCorrection,
+) -> Result<shared::api::ProfessionalDetail, ApiError> {
+    send_json_gestion(
+        "PUT",
+        &format!("/api/v1/gestion/professionnels/{id}/etat-civil"),
+        request,
+    )
+    .await
+}
+
 /// `PUT /api/v1/gestion/professionnels/{id}/contact`.
 pub async fn gestion_correct_contact(
     id: i64,

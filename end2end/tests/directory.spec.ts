@@ -198,6 +198,17 @@ test("a gestionnaire registers a person, finds them, changes their rôle and clo
   await expect(page.locator(".reference")).toHaveText(rpps);
   await expectNoViolation(page);
 
+  // Correct the état civil: the reason is mandatory.
+  await page.getByRole("button", { name: "Corriger l'état civil" }).click();
+  await page.getByLabel("Prénoms").fill("Éloïse, Marie");
+  await page.getByRole("button", { name: "Corriger l'état civil" }).last().click();
+  await expect(page.getByText("Indiquez la raison de cette correction (elle est conservée dans l'historique).")).toBeVisible();
+  await expectNoViolation(page);
+  await page.getByLabel("Raison de la correction").fill("Second prénom oublié");
+  await page.getByRole("button", { name: "Corriger l'état civil" }).last().click();
+  await expect(page.getByRole("definition").filter({ hasText: "Éloïse, Marie" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Historique" })).toContainText("Second prénom oublié");
+
   // Change the rôle.
   await page.getByRole("button", { name: /^Modifier la situation à EHPAD Les Tilleuls/ }).click();
   await page.getByLabel("Rôle").selectOption({ label: "Encadrement et organisation de l'accompagnement social/médico-social" });

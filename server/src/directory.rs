@@ -1074,7 +1074,30 @@ pub async fn correct_etat_civil(
     let place = BirthPlace::from_input(&request.lieu_naissance)
         .map_err(|e| errors.merge_prefixed("lieu_naissance", e))
         .ok();
+    // The same reference data as a submission: a commune or a country that exists.
+    let data = crate::reference::shared();
+    match &place {
+        Some(BirthPlace::Commune { cog }) if data.communes_by_code(cog.as_str()).is_empty() => {
+            errors.add(
+                "lieu_naissance.commune_cog",
+                "Ce code ne correspond à aucune commune connue : vérifiez le code INSEE de la commune.",
+            );
+        }
+        Some(BirthPlace::Abroad { country, .. })
+            if country.as_str() != shared::birthplace::FRANCE_COUNTRY_CODE
+                && data.pays_by_code(country.as_str()).is_none() =>
+        {
+            errors.add(
+                "lieu_naissance.pays_cog",
+                "Ce code ne correspond à aucun pays connu : vérifiez le code INSEE du pays (99xxx).",
+            );
+        }
+        _ => {}
+    }
     let reason = errors.capture("reason", CorrectionReason::parse(&request.reason));
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
     let (Some(civilite), Some(nom), Some(list), Some(birth), Some(place), Some(reason)) =
         (civilite, nom, list, birth, place, reason)
     else {

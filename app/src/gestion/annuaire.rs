@@ -2,10 +2,14 @@
 //! directory's query string, how a situation's state reads, and the checks of the situation forms, made with the
 //! same `shared` rules as the server so that the browser and the API give the same messages.
 
-use shared::api::{ProfessionalCandidate, SituationView};
-use shared::birth::StartDate;
+use shared::api::{BirthPlaceInput, ProfessionalCandidate, SituationView};
+use shared::birth::{BirthDate, StartDate};
+use shared::birthplace::BirthPlace;
+use shared::civilite::Civilite;
+use shared::contact::{Email, MobilePhone};
 use shared::date::CalendarDate;
-use shared::departure::{EndDate, EndReason};
+use shared::departure::{CorrectionReason, EndDate, EndReason};
+use shared::names::{NameField, PersonName, Prenoms};
 use shared::nomenclature::{Metier, ModeExercice, Role};
 
 use crate::api::encode_query;
@@ -124,6 +128,96 @@ pub fn check_closing(
     errors
 }
 
+/// The état civil correction form checked with the shared rules (the commune's existence is the server's).
+pub fn check_etat_civil(
+    civilite: &str,
+    nom: &str,
+    prenoms: &[String],
+    naissance: &str,
+    place: &BirthPlaceInput,
+    reason: &str,
+    today: CalendarDate,
+) -> Vec<(String, String)> {
+    let mut errors = Vec::new();
+    let mut add = |id: &str, message: String| {
+        if !errors.iter().any(|(f, _): &(String, String)| f == id) {
+            errors.push((id.to_owned(), message));
+        }
+    };
+    if let Err(e) = Civilite::parse(civilite) {
+        add("etat-civil-civilite", e.to_string());
+    }
+    if let Err(e) = PersonName::parse_field(nom, NameField::NomNaissance) {
+        add("etat-civil-nom", e.to_string());
+    }
+    if let Err(e) = Prenoms::parse_list(prenoms)
+        && let Some((_, messages)) = e.into_field_errors("prenoms").iter().next()
+        && let Some(first) = messages.first()
+    {
+        add("etat-civil-prenoms", first.clone());
+    }
+    if let Err(e) = BirthDate::parse(naissance, today) {
+        add("etat-civil-naissance", e.to_string());
+    }
+    if let Err(found) = BirthPlace::from_input(place) {
+        for (key, messages) in found.iter() {
+            let id = match key {
+                "pays_cog" => "etat-civil-pays",
+                "ville_etrangere" => "etat-civil-ville",
+                _ => "etat-civil-commune",
+            };
+            if let Some(first) = messages.first() {
+                add(id, first.clone());
+            }
+        }
+    }
+    if let Err(e) = CorrectionReason::parse(reason) {
+        add("etat-civil-raison", e.to_string());
+    }
+    errors
+}
+
+/// The contact correction form checked with the shared rules.
+pub fn check_contact(
+    email: &str,
+    confirmation: &str,
+    mobile: &str,
+    reason: &str,
+) -> Vec<(String, String)> {
+    let mut errors = Vec::new();
+    match Email::parse(email) {
+        Err(e) => errors.push(("contact-email".to_owned(), e.to_string())),
+        Ok(address) => {
+            if !Email::parse(confirmation).is_ok_and(|c| c.same_address(&address)) {
+                errors.push((
+                    "contact-confirmation".to_owned(),
+                    "Les deux adresses email ne sont pas identiques : saisissez à nouveau la même adresse."
+                        .to_owned(),
+                ));
+            }
+        }
+    }
+    if let Err(e) = MobilePhone::parse(mobile) {
+        errors.push(("contact-mobile".to_owned(), e.to_string()));
+    }
+    if let Err(e) = CorrectionReason::parse(reason) {
+        errors.push(("contact-raison".to_owned(), e.to_string()));
+    }
+    errors
+}
+
+/// The nom and prénom d'exercice form checked with the shared rules.
+pub fn check_exercice(nom: &str, prenom: &str) -> Vec<(String, String)> {
+    let mut errors = Vec::new();
+    if let Err(e) = PersonName::parse_field(nom, NameField::NomExercice) {
+        errors.push(("exercice-nom".to_owned(), e.to_string()));
+    }
+    if let Err(e) = PersonName::parse_field(prenom, NameField::PrenomExercice) {
+        errors.push(("exercice-prenom".to_owned(), e.to_string()));
+    }
+    errors
+}
+
 /// Whether a closing on `end_date` takes effect at once (past or today) or is scheduled.
 pub fn closing_is_scheduled(end_date: &str, today: CalendarDate) -> bool {
     CalendarDate::parse_iso(end_date).is_ok_and(|d| d > today)
@@ -238,6 +332,48 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(fields, ["s-metier", "s-role"]);
         assert!(check_situation("s-", "328", "GENR12", "S", "2024-09-01", today()).is_empty());
+    }
+
+    #[test]
+    fn the_correction_forms_use_the_shared_rules() {
+        let place = BirthPlaceInput {
+            commune_cog: Some("2A004".into()),
+            ..BirthPlaceInput::default()
+        };
+        let ok = check_etat_civil(
+            "MME",
+            "N'Diaye",
+            &["Awa".into()],
+            "1988-11-03",
+            &place,
+            "Erreur de saisie",
+            today(),
+        );
+        assert!(ok.is_empty(), "{ok:?}");
+        let missing = check_etat_civil("", "", &[], "", &BirthPlaceInput::default(), "", today());
+        let ids: Vec<&str> = missing.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "etat-civil-civilite",
+                "etat-civil-nom",
+                "etat-civil-prenoms",
+                "etat-civil-naissance",
+                "etat-civil-commune",
+                "etat-civil-raison"
+            ]
+        );
+        assert_eq!(
+            missing[5].1,
+            "Indiquez la raison de cette correction (elle est conservée dans l'historique)."
+        );
+        let contact = check_contact("a@exemple.fr", "b@exemple.fr", "0612345678", "Mobile perdu");
+        assert_eq!(contact.len(), 1);
+        assert_eq!(contact[0].0, "contact-confirmation");
+        assert!(
+            check_contact("a@exemple.fr", "A@exemple.fr", "0612345678", "Mobile perdu").is_empty()
+        );
+        assert_eq!(check_exercice("", "Awa").len(), 1);
     }
 
     #[test]

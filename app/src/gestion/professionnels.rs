@@ -7,16 +7,17 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shared::api::{
-    CloseSituationRequest, ContactCorrection, ExerciceNamesUpdate, GestionSite,
-    NewSituationRequest, ProfessionalDetail, ProfessionalHistory, ProfessionalRow, SituationUpdate,
-    SituationView,
+    BirthPlaceInput, CloseSituationRequest, ContactCorrection, EtatCivilCorrection,
+    ExerciceNamesUpdate, GestionSite, NewSituationRequest, ProfessionalDetail, ProfessionalHistory,
+    ProfessionalRow, SituationUpdate, SituationView,
 };
 use shared::departure::EndReason;
 use shared::nomenclature::{Metier, ModeExercice, Role};
 
 use super::annuaire::{
-    DirectoryFilter, ENREGISTRER, PROFESSIONNELS, check_closing, check_situation,
-    closing_is_scheduled, display_name, person_href, situation_state,
+    DirectoryFilter, ENREGISTRER, PROFESSIONNELS, check_closing, check_contact, check_etat_civil,
+    check_exercice, check_situation, closing_is_scheduled, display_name, person_href,
+    situation_state,
 };
 use super::pages::{RequireSession, after_render, expired, session};
 use crate::api::{self, ApiError};
@@ -447,6 +448,7 @@ fn PersonContent(
                 {row("Nom et prénom d'exercice", display_name(&detail.prenom_exercice, &detail.nom_exercice))}
             </dl>
             <ExerciceForm id nom=detail.nom_exercice.clone() prenom=detail.prenom_exercice.clone() updated/>
+            <EtatCivilForm detail=detail.clone() updated/>
         </section>
         <section class="section" aria-labelledby="coordonnees">
             <h2 id="coordonnees">"Coordonnées"</h2>
@@ -855,6 +857,11 @@ fn ExerciceForm(
             nom_exercice: nom.get_untracked(),
             prenom_exercice: prenom.get_untracked(),
         };
+        let local = check_exercice(&request.nom_exercice, &request.prenom_exercice);
+        errors.set(local.clone());
+        if !local.is_empty() {
+            return;
+        }
         spawn_local(async move {
             match api::gestion_update_exercice(id, &request).await {
                 Ok(found) => {
@@ -888,6 +895,125 @@ fn ExerciceForm(
 }
 
 #[component]
+fn EtatCivilForm(
+    detail: ProfessionalDetail,
+    updated: Callback<ProfessionalDetail>,
+) -> impl IntoView {
+    let id = detail.id;
+    let open = RwSignal::new(false);
+    let civilite = RwSignal::new(detail.civilite.clone());
+    let nom = RwSignal::new(detail.nom_naissance.clone());
+    let prenoms = RwSignal::new(detail.prenoms.join(", "));
+    let naissance = RwSignal::new(detail.date_naissance.clone());
+    let commune = RwSignal::new(
+        detail
+            .lieu_naissance
+            .commune_cog
+            .clone()
+            .unwrap_or_default(),
+    );
+    let pays = RwSignal::new(detail.lieu_naissance.pays_cog.clone().unwrap_or_default());
+    let ville = RwSignal::new(
+        detail
+            .lieu_naissance
+            .ville_etrangere
+            .clone()
+            .unwrap_or_default(),
+    );
+    let reason = RwSignal::new(String::new());
+    let errors: Errors = RwSignal::new(Vec::new());
+    let failure = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        failure.set(None);
+        let blank = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        let request = EtatCivilCorrection {
+            civilite: civilite.get_untracked(),
+            nom_naissance: nom.get_untracked(),
+            prenoms: prenoms
+                .get_untracked()
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            date_naissance: naissance.get_untracked(),
+            lieu_naissance: BirthPlaceInput {
+                commune_cog: blank(commune.get_untracked()),
+                pays_cog: blank(pays.get_untracked()),
+                ville_etrangere: blank(ville.get_untracked()),
+            },
+            reason: reason.get_untracked(),
+        };
+        let local = check_etat_civil(
+            &request.civilite,
+            &request.nom_naissance,
+            &request.prenoms,
+            &request.date_naissance,
+            &request.lieu_naissance,
+            &request.reason,
+            browser::today(),
+        );
+        errors.set(local.clone());
+        if !local.is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            match api::gestion_correct_etat_civil(id, &request).await {
+                Ok(found) => {
+                    open.set(false);
+                    updated.run(found);
+                }
+                Err(error) => {
+                    let mut fields = server_errors(
+                        &error,
+                        "etat-civil-",
+                        &[
+                            ("civilite", "civilite"),
+                            ("nom_naissance", "nom"),
+                            ("prenoms", "prenoms"),
+                            ("prenoms.0", "prenoms"),
+                            ("prenoms.1", "prenoms"),
+                            ("prenoms.2", "prenoms"),
+                            ("date_naissance", "naissance"),
+                            ("lieu_naissance", "commune"),
+                            ("lieu_naissance.commune_cog", "commune"),
+                            ("lieu_naissance.pays_cog", "pays"),
+                            ("lieu_naissance.ville_etrangere", "ville"),
+                            ("reason", "raison"),
+                        ],
+                    );
+                    fields.dedup_by(|a, b| a.0 == b.0);
+                    submit_failed(&error, errors, failure, fields);
+                }
+            }
+        });
+    };
+    let civilites: Vec<(String, String)> = shared::civilite::Civilite::ALL
+        .iter()
+        .map(|c| (c.code().to_owned(), c.label().to_owned()))
+        .collect();
+    view! {
+        <button type="button" class="link-button" aria-expanded=move || open.get().to_string()
+            on:click=move |_| open.update(|o| *o = !*o)>"Corriger l'état civil"</button>
+        <Show when=move || open.get()>
+            <form class="inline-form" novalidate on:submit=submit aria-label="Corriger l'état civil">
+                <p class="hint">"Seulement pour corriger une erreur, pièce d'identité à l'appui. La personne recevra un email."</p>
+                <Select id="etat-civil-civilite" label="Civilité" options=civilites.clone() value=civilite errors/>
+                <Input id="etat-civil-nom" label="Nom de naissance" value=nom errors/>
+                <Input id="etat-civil-prenoms" label="Prénoms" value=prenoms errors hint="Tous, dans l'ordre de la pièce d'identité, séparés par des virgules."/>
+                <Input id="etat-civil-naissance" label="Date de naissance" kind="date" value=naissance errors/>
+                <Input id="etat-civil-commune" label="Commune de naissance (code INSEE)" value=commune errors hint="5 caractères, par exemple 31390 ou 2A004. Laissez vide pour une naissance à l'étranger."/>
+                <Input id="etat-civil-pays" label="Pays de naissance (code INSEE)" value=pays errors hint="Naissance à l'étranger seulement : 99 suivi de 3 chiffres, par exemple 99350 pour le Maroc."/>
+                <Input id="etat-civil-ville" label="Ville de naissance à l'étranger" value=ville errors/>
+                <Input id="etat-civil-raison" label="Raison de la correction" value=reason errors hint="Conservée dans l'historique, par exemple « erreur de saisie du second prénom »."/>
+                {move || failure.get().map(|t| view! { <div class="alert" role="alert"><p>{t}</p></div> })}
+                <button type="submit" class="button">"Corriger l'état civil"</button>
+            </form>
+        </Show>
+    }
+}
+
+#[component]
 fn ContactForm(id: i64, updated: Callback<ProfessionalDetail>) -> impl IntoView {
     let open = RwSignal::new(false);
     let email = RwSignal::new(String::new());
@@ -905,6 +1031,16 @@ fn ContactForm(id: i64, updated: Callback<ProfessionalDetail>) -> impl IntoView 
             mobile: mobile.get_untracked(),
             reason: reason.get_untracked(),
         };
+        let local = check_contact(
+            &request.email,
+            &request.email_confirmation,
+            &request.mobile,
+            &request.reason,
+        );
+        errors.set(local.clone());
+        if !local.is_empty() {
+            return;
+        }
         spawn_local(async move {
             match api::gestion_correct_contact(id, &request).await {
                 Ok(found) => {
