@@ -16,6 +16,9 @@ use super::{Actor, NewEmail, NewPreRegistration, Storage, StorageError};
 
 /// People per directory page.
 pub const DIRECTORY_PAGE_SIZE: i64 = 50;
+/// Up to this many situations in a gestionnaire's sites, a directory page starts from them (see
+/// [`Storage::directory_page`]).
+const SMALL_SCOPE: i64 = 20_000;
 /// Statuses of a request still waiting for a gestionnaire (or for the professional's corrections).
 const PENDING: &str = "('recue', 'en_cours', 'a_completer')";
 
@@ -532,11 +535,33 @@ impl Storage {
                 " AND (p.sort_key > ${k} OR (p.sort_key = ${k} AND p.id > ${i}))"
             ));
         }
+        // Walking the name index and probing each person's situations is fastest when the scope holds a good
+        // share of everyone; for a small establishment on a shared instance it would walk the whole national
+        // list, so its situations are collected first instead (measured on SQLite with 100 000 people: at most
+        // ~80 ms from 20 000 situations, against seconds for a walk that finds nobody).
+        let scope_sql = format!(
+            "SELECT COUNT(*) FROM situations s WHERE s.site_id IN ({})",
+            in_list(&filter.sites)
+        );
+        let (in_scope,): (i64,) = with_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(scope_sql))
+            .fetch_one(pool)
+            .await?);
+        // A filter may match few people: walking the name index would then read everyone.
+        let unfiltered = filter.metier.is_none()
+            && filter.role.is_none()
+            && filter.active.is_none()
+            && filter.words.is_empty();
+        let people = if filter.rpps.is_some() || (in_scope > SMALL_SCOPE && unfiltered) {
+            format!(
+                "EXISTS (SELECT 1 FROM situations s WHERE s.professional_id = p.id AND {situation})"
+            )
+        } else {
+            format!("p.id IN (SELECT s.professional_id FROM situations s WHERE {situation})")
+        };
         let sql = format!(
             "SELECT p.id, p.rpps, p.nom_exercice, p.prenom_exercice, p.nom_naissance, \
              COALESCE(p.sort_key, '') AS sort_key FROM professionals p \
-             WHERE EXISTS (SELECT 1 FROM situations s WHERE s.professional_id = p.id AND {situation}){person} \
-             ORDER BY p.sort_key, p.id LIMIT {}",
+             WHERE {people}{person} ORDER BY p.sort_key, p.id LIMIT {}",
             DIRECTORY_PAGE_SIZE + 1
         );
         with_pool!(self, pool => {
