@@ -39,13 +39,22 @@ function tinyPng(): Buffer {
   ]);
 }
 
-/** The newest email the server wrote to its outbox, decoded from quoted-printable. */
-function newestEmail(): string {
+/**
+ * The newest email the server wrote to its outbox that contains `text` (other tests write emails in parallel),
+ * decoded from quoted-printable.
+ */
+function newestEmail(text: string): string {
   const outbox = join(process.env.ENROLE_E2E_DIR ?? "", "outbox");
   const files = readdirSync(outbox).filter((f) => f.endsWith(".eml")).sort();
   expect(files.length, `emails in ${outbox}`).toBeGreaterThan(0);
-  const raw = readFileSync(join(outbox, files[files.length - 1]), "utf8");
-  return raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  const decoded = files
+    .reverse()
+    .map((f) =>
+      readFileSync(join(outbox, f), "utf8")
+        .replace(/=\r?\n/g, "")
+        .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16))),
+    );
+  return decoded.find((mail) => mail.includes(text)) ?? decoded[0];
 }
 
 async function expectStep(page: Page, n: number, title: string) {
@@ -176,8 +185,8 @@ test.describe("pré-inscription", () => {
     expect(await page.evaluate(() => sessionStorage.getItem("enrole.preinscription"))).toBeNull();
 
     // The receipt email carries the private status link.
-    await expect.poll(() => newestEmail(), { timeout: 10_000 }).toContain(reference);
-    const link = newestEmail().match(/https?:\/\/[^\s"<>]+\/suivi\/[0-9a-f]{64}/)?.[0];
+    await expect.poll(() => newestEmail(reference), { timeout: 10_000 }).toContain(reference);
+    const link = newestEmail(reference).match(/https?:\/\/[^\s"<>]+\/suivi\/[0-9a-f]{64}/)?.[0];
     expect(link, "status link in the email").toBeTruthy();
     await page.goto(new URL(link ?? "").pathname);
     await expect(page.getByRole("heading", { level: 1, name: "Suivi de votre demande" })).toBeVisible();

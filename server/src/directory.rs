@@ -333,7 +333,29 @@ pub async fn register(
     ApiJson(request): ApiJson<json::RegistrationRequest>,
 ) -> Result<Response, ApiError> {
     let (checked, sites, candidates) = check_registration(&state, &session, &request).await?;
-    let attach_to = request.attach_to_professional_id;
+    let mut attach_to = request.attach_to_professional_id;
+    let pre = &checked.pre;
+    let key = identity_key(
+        pre.nom_naissance().as_str(),
+        &pre.date_naissance().to_string(),
+    );
+    // A number the person already has: theirs when Enrôle knows it (then they are among the candidates, same
+    // identity key), else recorded as declared instead of allocating one.
+    let mut declared_rpps = None;
+    if let Some(number) = pre.rpps_existant().map(|r| r.as_str().to_owned())
+        && attach_to.is_none()
+    {
+        match state.storage.professional_by_rpps(&number).await? {
+            Some((id, their_key)) if their_key == key => attach_to = Some(id),
+            Some(_) => {
+                return Err(conflict(
+                    "Ce numéro RPPS appartient à une autre identité dans Enrôle : vérifiez le numéro et l'état civil \
+                     saisis.",
+                ));
+            }
+            None => declared_rpps = Some(number),
+        }
+    }
     if let Some(id) = attach_to
         && !candidates.iter().any(|c| c.id == id)
     {
@@ -348,11 +370,6 @@ pub async fn register(
              situation à la personne existante, ou confirmez qu'il s'agit d'une autre personne.",
         ));
     }
-    let pre = &checked.pre;
-    let key = identity_key(
-        pre.nom_naissance().as_str(),
-        &pre.date_naissance().to_string(),
-    );
     if state.storage.pending_request_at(&key, &ids(&sites)).await? {
         return Err(conflict(
             "Une demande d'enregistrement de cette personne attend déjà dans votre file : instruisez-la (validez-la) \
@@ -386,6 +403,7 @@ pub async fn register(
             request: &new,
             document_content_type: &document_type,
             attach_to,
+            declared_rpps: declared_rpps.as_deref(),
             gestionnaire_id: session.gestionnaire.id,
             gestionnaire_nom: &session.gestionnaire.nom,
             rpps_prefix: state.config.gestion.rpps_prefix,

@@ -14,7 +14,7 @@ use crate::api::{self, ApiError};
 use crate::browser;
 use crate::pages::preinscription::{
     Form, HEADING_ID, RadioGroup, SUMMARY_ID, StepContact, StepDocument, StepErrorSummary,
-    StepEtatCivil, StepNotice, StepSituation, Voice, request_animation,
+    StepEtatCivil, StepNotice, StepSituation, TextField, Voice, request_animation,
 };
 use crate::preinscription::{self as logic, Draft, LAST_STEP, SiteChoice};
 
@@ -303,9 +303,45 @@ fn StepOwnSite(sites: Vec<shared::api::GestionSite>) -> impl IntoView {
             });
         }
     });
+    let has_rpps = Signal::derive(move || {
+        draft.with(|d| {
+            if d.has_rpps == Some(true) {
+                "oui"
+            } else {
+                "non"
+            }
+            .to_owned()
+        })
+    });
+    let set_has_rpps =
+        Callback::new(move |v: String| draft.update(|d| d.has_rpps = Some(v == "oui")));
+    let rpps = Signal::derive(move || draft.with(|d| d.rpps.clone()));
+    let set_rpps = Callback::new(move |v: String| draft.update(|d| d.rpps = v));
     view! {
         <p>"Vous enregistrez vous-même une personne, avec les informations et la copie de sa pièce d'identité qu'elle vous a remises. Elle recevra son numéro RPPS par email."</p>
         <RadioGroup key="site_id" legend="Site où la personne exerce" options value set/>
+        <RadioGroup
+            key="has_rpps"
+            legend="La personne a-t-elle déjà un numéro RPPS ?"
+            hint="Attribué par un Ordre, l'ARS ou un autre employeur. Si oui, la situation d'exercice est ajoutée à ce numéro : une personne n'a qu'un numéro, à vie."
+            options=vec![
+                ("non".to_owned(), "Non, ou je ne sais pas".to_owned(), None),
+                ("oui".to_owned(), "Oui".to_owned(), None),
+            ]
+            value=has_rpps
+            set=set_has_rpps
+        />
+        <Show when=move || draft.with(|d| d.has_rpps == Some(true))>
+            <TextField
+                key="rpps_existant"
+                label="Son numéro RPPS"
+                hint="11 chiffres, par exemple 10001234567 : sur sa carte CPS ou e-CPS."
+                value=rpps
+                set=set_rpps
+                inputmode="numeric"
+                class="input--medium"
+            />
+        </Show>
     }
 }
 

@@ -574,7 +574,7 @@ fn ErrorText(#[prop(into)] key: String) -> impl IntoView {
 
 /// A text field bound to the draft.
 #[component]
-fn TextField(
+pub(crate) fn TextField(
     #[prop(into)] key: String,
     #[prop(into)] label: String,
     #[prop(default = None, into)] hint: Option<&'static str>,
@@ -1615,7 +1615,7 @@ fn Review() -> impl IntoView {
         <h2 class="review-title">{say("Vérifiez votre demande", "Vérifiez l'enregistrement")}</h2>
         {section(1, "Établissement", vec![
             ("Établissement", d.site.as_ref().map(|s| s.nom.clone()).unwrap_or_default()),
-            ("Numéro RPPS", if d.has_rpps == Some(true) { d.rpps.clone() } else { "Pas encore de numéro".to_owned() }),
+            ("Numéro RPPS", if d.has_rpps == Some(true) { d.rpps.clone() } else { say("Pas encore de numéro", "Attribué à l'enregistrement").to_owned() }),
         ])}
         {section(2, say("Information sur vos données", "Information de la personne"), vec![
             ("Notice", if d.notice_version.is_empty() { String::new() } else { format!("{} (version {})", say("Lue", "Remise"), d.notice_version) }),

@@ -151,6 +151,8 @@ pub struct Registration<'a> {
     pub document_content_type: &'a str,
     /// Add a situation to this person instead of creating an identity.
     pub attach_to: Option<i64>,
+    /// A number the person already has (Ordre, ARS), not yet in Enrôle: recorded instead of allocating one.
+    pub declared_rpps: Option<&'a str>,
     pub gestionnaire_id: i64,
     pub gestionnaire_nom: &'a str,
     pub rpps_prefix: u8,
@@ -295,6 +297,19 @@ impl Storage {
             .collect())
     }
 
+    /// The person holding this RPPS number, with their identity key.
+    pub async fn professional_by_rpps(
+        &self,
+        rpps: &str,
+    ) -> Result<Option<(i64, String)>, StorageError> {
+        with_pool!(self, pool => Ok(sqlx::query_as(
+            "SELECT id, identity_key FROM professionals WHERE rpps = $1",
+        )
+        .bind(rpps)
+        .fetch_optional(pool)
+        .await?))
+    }
+
     /// Whether a request with this identity key waits at one of `sites`.
     pub async fn pending_request_at(&self, key: &str, sites: &[i64]) -> Result<bool, StorageError> {
         if sites.is_empty() {
@@ -410,7 +425,10 @@ impl Storage {
             let (professional_id, number) = match existing {
                 Some(found) => found,
                 None => {
-                    let number = allocate_rpps!(&mut *tx, input.rpps_prefix);
+                    let (number, source) = match input.declared_rpps {
+                        Some(declared) => (declared.to_owned(), "declare"),
+                        None => (allocate_rpps!(&mut *tx, input.rpps_prefix), "enrole"),
+                    };
                     let fields = IdentityFields {
                         civilite: &r.civilite,
                         nom_naissance: &r.nom_naissance,
@@ -426,7 +444,7 @@ impl Storage {
                         nom_exercice: &r.nom_exercice,
                         prenom_exercice: &r.prenom_exercice,
                     };
-                    let id = insert_professional!(&mut *tx, fields, &number, "enrole", &key, at);
+                    let id = insert_professional!(&mut *tx, fields, &number, source, &key, at);
                     (id, number)
                 }
             };

@@ -933,3 +933,51 @@ async fn a_person_validated_from_the_queue_is_in_the_directory_with_that_validat
         "{history:?}"
     );
 }
+
+#[tokio::test]
+async fn a_number_the_person_already_has_is_recorded_or_reused_never_a_new_one() {
+    let app = TestApp::spawn().await;
+    let (ej_a, site_a) = establishment(&app, 44).await;
+    let (ej_b, site_b) = establishment(&app, 45).await;
+    let a = app.signed_in("a@exemple.fr", AttachTo::EjSiret(ej_a)).await;
+    let b = app.signed_in("b@exemple.fr", AttachTo::EjSiret(ej_b)).await;
+    // A number from an Ordre, unknown to Enrôle: recorded as declared, nothing allocated.
+    let (id, _, rpps) = registered(&app, &a, site_a, json!({"rpps_existant": "10001234567"})).await;
+    assert_eq!(rpps, "10001234567");
+    // Another establishment gives the same number: the same person gets a second situation.
+    let body = json_body(
+        app.register(&b, site_b, json!({"rpps_existant": "10001234567"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(body["professional_id"], id);
+    assert_eq!(body["identity_reused"], true);
+    // The same number with another identity is refused.
+    let other = assert_envelope(
+        app.register(
+            &b,
+            site_b,
+            json!({"rpps_existant": "10001234567", "nom_naissance": "Durand"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    assert!(
+        other["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("autre identité")
+    );
+    // Allocation did not move: the first allocated number is still sequence 0.
+    let (_, _, allocated) = registered(
+        &app,
+        &a,
+        site_a,
+        json!({"nom_naissance": "Durand", "email": "d@exemple.fr", "email_confirmation": "d@exemple.fr"}),
+    )
+    .await;
+    assert_eq!(&allocated[..10], "9000000000");
+}
