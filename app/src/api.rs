@@ -487,6 +487,144 @@ pub async fn espace_exercice(
     espace_json("PUT", "/api/v1/espace/exercice", request).await
 }
 
+// ---- directory (CAS 1 registrations, the establishment's professionals, their situations) ----
+
+async fn send_json_gestion<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: &impl serde::Serialize,
+) -> Result<T, ApiError> {
+    let json = serde_json::to_string(body).map_err(|_| ApiError::Decode)?;
+    let builder = match method {
+        "PUT" => Request::put(path),
+        _ => Request::post(path),
+    };
+    let request = builder
+        .header("Accept", "application/json")
+        .header("X-Enrole-Csrf", "1")
+        .header("Content-Type", "application/json")
+        .body(json)
+        .map_err(|_| ApiError::Network)?;
+    let (status, _, body) = send(request).await?;
+    decode(status, &body)
+}
+
+/// `POST /api/v1/gestion/enregistrements/verification`: the people who may already be this person.
+pub async fn gestion_registration_check(
+    request: &shared::api::RegistrationRequest,
+) -> Result<shared::api::RegistrationCheck, ApiError> {
+    send_json_gestion(
+        "POST",
+        "/api/v1/gestion/enregistrements/verification",
+        request,
+    )
+    .await
+}
+
+/// `POST /api/v1/gestion/enregistrements` (CAS 1).
+pub async fn gestion_register(
+    request: &shared::api::RegistrationRequest,
+) -> Result<shared::api::RegistrationCreated, ApiError> {
+    send_json_gestion("POST", "/api/v1/gestion/enregistrements", request).await
+}
+
+/// `GET /api/v1/gestion/professionnels?…` (`query` built by `gestion::annuaire::DirectoryFilter::query`).
+pub async fn gestion_professionnels(
+    query: &str,
+) -> Result<shared::api::ProfessionalPage, ApiError> {
+    get(&format!("/api/v1/gestion/professionnels?{query}")).await
+}
+
+/// `GET /api/v1/gestion/professionnels/{id}`.
+pub async fn gestion_professionnel(id: i64) -> Result<shared::api::ProfessionalDetail, ApiError> {
+    get(&format!("/api/v1/gestion/professionnels/{id}")).await
+}
+
+/// `GET /api/v1/gestion/professionnels/{id}/historique`.
+pub async fn gestion_historique(id: i64) -> Result<shared::api::ProfessionalHistory, ApiError> {
+    get(&format!("/api/v1/gestion/professionnels/{id}/historique")).await
+}
+
+/// `PUT /api/v1/gestion/professionnels/{id}/situations/{situation}`.
+pub async fn gestion_update_situation(
+    id: i64,
+    situation: i64,
+    request: &shared::api::SituationUpdate,
+) -> Result<shared::api::ProfessionalDetail, ApiError> {
+    send_json_gestion(
+        "PUT",
+        &format!("/api/v1/gestion/professionnels/{id}/situations/{situation}"),
+        request,
+    )
+    .await
+}
+
+/// `POST /api/v1/gestion/professionnels/{id}/situations`.
+pub async fn gestion_add_situation(
+    id: i64,
+    request: &shared::api::NewSituationRequest,
+) -> Result<shared::api::ProfessionalDetail, ApiError> {
+    send_json_gestion(
+        "POST",
+        &format!("/api/v1/gestion/professionnels/{id}/situations"),
+        request,
+    )
+    .await
+}
+
+/// `POST /api/v1/gestion/professionnels/{id}/situations/{situation}/cloture`.
+pub async fn gestion_close_situation(
+    id: i64,
+    situation: i64,
+    request: &shared::api::CloseSituationRequest,
+) -> Result<shared::api::ProfessionalDetail, ApiError> {
+    send_json_gestion(
+        "POST",
+        &format!("/api/v1/gestion/professionnels/{id}/situations/{situation}/cloture"),
+        request,
+    )
+    .await
+}
+
+/// `PUT /api/v1/gestion/professionnels/{id}/exercice`.
+pub async fn gestion_update_exercice(
+    id: i64,
+    request: &shared::api::ExerciceNamesUpdate,
+) -> Result<shared::api::ProfessionalDetail, ApiError> {
+    send_json_gestion(
+        "PUT",
+        &format!("/api/v1/gestion/professionnels/{id}/exercice"),
+        request,
+    )
+    .await
+}
+
+/// `PUT /api/v1/gestion/professionnels/{id}/etat-civil`.
+pub async fn gestion_correct_etat_civil(
+    id: i64,
+    request: &shared::api::EtatCivilCorrection,
+) -> Result<shared::api::ProfessionalDetail, ApiError> {
+    send_json_gestion(
+        "PUT",
+        &format!("/api/v1/gestion/professionnels/{id}/etat-civil"),
+        request,
+    )
+    .await
+}
+
+/// `PUT /api/v1/gestion/professionnels/{id}/contact`.
+pub async fn gestion_correct_contact(
+    id: i64,
+    request: &shared::api::ContactCorrection,
+) -> Result<shared::api::ProfessionalDetail, ApiError> {
+    send_json_gestion(
+        "PUT",
+        &format!("/api/v1/gestion/professionnels/{id}/contact"),
+        request,
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::startup::AppState;
 use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord, search_words};
-use crate::{auth, ecps, embed, gestion, places, preregistrations};
+use crate::{auth, directory, ecps, embed, gestion, places, preregistrations};
 
 /// Shortest structure search, in letters or digits.
 pub const MIN_QUERY_CHARS: usize = 2;
@@ -33,6 +33,42 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/gestion/demandes/{id}", get(gestion::detail))
         .route("/v1/gestion/demandes/{id}/document", get(gestion::document))
         .route("/v1/gestion/demandes/{id}/decision", post(gestion::decide))
+        // Directory: CAS 1 registrations, the establishment's professionals, their situations d'exercice.
+        .route("/v1/gestion/enregistrements", post(directory::register))
+        .route(
+            "/v1/gestion/enregistrements/verification",
+            post(directory::verify),
+        )
+        .route("/v1/gestion/professionnels", get(directory::list))
+        .route("/v1/gestion/professionnels/{id}", get(directory::detail))
+        .route(
+            "/v1/gestion/professionnels/{id}/historique",
+            get(directory::history),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/exercice",
+            put(directory::update_exercice),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/etat-civil",
+            put(directory::correct_etat_civil),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/contact",
+            put(directory::correct_contact),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/situations",
+            post(directory::add_situation),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/situations/{situation_id}",
+            put(directory::update_situation),
+        )
+        .route(
+            "/v1/gestion/professionnels/{id}/situations/{situation_id}/cloture",
+            post(directory::close_situation),
+        )
         // Embedding the form in intranets (issue 6): the allowed origins per entité juridique.
         .route(
             "/v1/gestion/integration/origines",
@@ -256,6 +292,17 @@ pub async fn openapi_json() -> impl IntoResponse {
         ecps::contact_start,
         ecps::contact_confirm,
         ecps::exercice,
+        directory::verify,
+        directory::register,
+        directory::list,
+        directory::detail,
+        directory::history,
+        directory::update_exercice,
+        directory::correct_etat_civil,
+        directory::correct_contact,
+        directory::add_situation,
+        directory::update_situation,
+        directory::close_situation,
         openapi_json,
     ),
     components(schemas(json::ErrorEnvelope)),
@@ -266,6 +313,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         (name = "preinscriptions", description = "Pré-enregistrement par le professionnel (CAS 2) : notice, pièce d'identité, demande, suivi"),
         (name = "gestion", description = "Espace des gestionnaires RPPS+ : connexion, file des demandes, décisions"),
         (name = "ecps", description = "Activation de l'e-CPS (deux codes : email et SMS) et espace du professionnel : profil, coordonnées, nom d'exercice"),
+        (name = "annuaire", description = "Annuaire de l'établissement : enregistrement par le gestionnaire (CAS 1), professionnels, situations d'exercice (modification, ajout, clôture), historique"),
         (name = "meta", description = "État du service et description de l'API"),
     )
 )]

@@ -334,7 +334,7 @@ impl FromRequestParts<AppState> for ProfessionalSession {
         // A gestionnaire's correction of the contact data resets the activation: the session no longer holds.
         let professional = state
             .storage
-            .find_professional(session.subject_id)
+            .own_professional(session.subject_id)
             .await?
             .filter(|p| p.ecps_activated_at.is_some())
             .ok_or(ApiError::Unauthenticated)?;
@@ -462,7 +462,7 @@ pub async fn start(
                 .ok_or_else(link_gone)?;
             let professional = state
                 .storage
-                .find_professional(owner)
+                .own_professional(owner)
                 .await?
                 .ok_or_else(link_gone)?;
             let number = professional.rpps.clone();
@@ -595,7 +595,7 @@ pub async fn confirm(
         return Err(codes_refused(&attempt));
     };
     let professional = match record.professional_id {
-        Some(id) => state.storage.find_professional(id).await?,
+        Some(id) => state.storage.own_professional(id).await?,
         None => None,
     };
     let current = professional
@@ -635,7 +635,7 @@ pub async fn confirm(
     }
     let professional = state
         .storage
-        .find_professional(professional.id)
+        .own_professional(professional.id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let window =
@@ -931,7 +931,7 @@ pub async fn contact_confirm(
     state.mail_wakeup.notify_one();
     let professional = state
         .storage
-        .find_professional(p.id)
+        .own_professional(p.id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let profil = profil_of(&state, &professional, session.recent_until(&state.config)).await?;
@@ -993,7 +993,7 @@ pub async fn exercice(
     }
     let professional = state
         .storage
-        .find_professional(p.id)
+        .own_professional(p.id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let profil = profil_of(&state, &professional, session.recent_until(&state.config)).await?;

@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod client_ip;
 pub mod config;
+pub mod directory;
 pub mod documents;
 pub mod ecps;
 pub mod embed;

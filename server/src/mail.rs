@@ -267,7 +267,7 @@ pub fn receipt(
     }
 }
 
-fn simple_email(
+pub(crate) fn simple_email(
     recipient: &str,
     subject: String,
     paragraphs: &[String],

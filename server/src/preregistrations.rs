@@ -66,7 +66,7 @@ pub async fn notice(
     )))
 }
 
-fn today() -> CalendarDate {
+pub(crate) fn today() -> CalendarDate {
     let now = OffsetDateTime::now_utc();
     CalendarDate::from_ymd(now.year(), u8::from(now.month()), now.day())
         .unwrap_or_else(|_| unreachable!("today is a valid date"))
@@ -94,16 +94,16 @@ fn check_commune_libre(
 }
 
 /// Everything checked about a submission.
-struct Checked {
-    pre: PreRegistration,
-    site: SiteMatch,
-    commune_libre: Option<(String, String)>,
-    document_id: String,
+pub(crate) struct Checked {
+    pub(crate) pre: PreRegistration,
+    pub(crate) site: SiteMatch,
+    pub(crate) commune_libre: Option<(String, String)>,
+    pub(crate) document_id: String,
 }
 
 /// Re-validates everything with `shared`, then what only the server knows: the site, the document, the
 /// reference data and the notice version. Every error at once, keyed as the form keys them.
-async fn check(
+pub(crate) async fn check(
     state: &AppState,
     request: json::PreRegistrationRequest,
     own_document: Option<&str>,
@@ -241,7 +241,7 @@ async fn check(
     }
 }
 
-fn new_request(
+pub(crate) fn new_request(
     checked: &Checked,
     user_agent: Option<String>,
     status_token_hash: String,

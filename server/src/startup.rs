@@ -140,6 +140,8 @@ impl Application {
             Arc::clone(&state.config),
             Arc::clone(&state.mail_wakeup),
         ));
+        // Directory: scheduled closings of situations d'exercice.
+        let scheduler = tokio::spawn(crate::directory::run_scheduler(storage.clone()));
         let app = router(state);
         tracing::info!(%local_addr, "serving");
 
@@ -169,6 +171,7 @@ impl Application {
         };
         worker.abort();
         notifier.abort();
+        scheduler.abort();
         storage.close().await;
         tracing::info!("stopped");
         result

@@ -688,6 +688,227 @@ pub struct ExerciceChange {
     pub prenom_exercice: String,
 }
 
+// ---- directory: CAS 1 registrations, the establishment's professionals, their situations d'exercice ----
+
+/// `POST /api/v1/gestion/enregistrements` (and `…/verification`): the professional form's payload, filled by a
+/// gestionnaire, plus the declaration that they verified the identity document, and what to do when the person
+/// may already exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct RegistrationRequest {
+    #[serde(flatten)]
+    pub request: PreRegistrationRequest,
+    /// « J'ai vérifié la pièce d'identité de la personne » (mandatory).
+    pub piece_verifiee: bool,
+    /// Add a situation to this existing person (one of the candidates) instead of creating an identity.
+    pub attach_to_professional_id: Option<i64>,
+    /// The gestionnaire checked the candidates and states that this is another person.
+    pub new_identity_confirmed: bool,
+}
+
+/// A person already known who may be the one being registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProfessionalCandidate {
+    pub id: i64,
+    pub rpps: String,
+    pub nom_naissance: String,
+    pub prenoms: Vec<String>,
+    pub date_naissance: String,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    /// What else matches besides the birth name and date: `prenom`, `lieu`.
+    pub matches: Vec<String>,
+    /// Whether this person already has a situation (active or closed) at one of the gestionnaire's sites.
+    pub in_directory: bool,
+}
+
+/// Answer of `POST /api/v1/gestion/enregistrements/verification`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegistrationCheck {
+    pub candidates: Vec<ProfessionalCandidate>,
+}
+
+/// `201` answer of `POST /api/v1/gestion/enregistrements`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegistrationCreated {
+    pub professional_id: i64,
+    pub rpps: String,
+    pub situation_id: i64,
+    /// A situation was added to an existing person: no new number.
+    pub identity_reused: bool,
+}
+
+/// One situation d'exercice as the directory shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SituationView {
+    pub id: i64,
+    pub site_id: i64,
+    pub site_nom: String,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    pub metier: String,
+    pub metier_label: String,
+    pub role: String,
+    pub role_label: String,
+    pub mode_exercice: String,
+    pub mode_exercice_label: String,
+    pub date_prise_fonction: String,
+    /// Still active today (a closing may be scheduled: see `end_date`).
+    pub active: bool,
+    pub end_date: Option<String>,
+    pub end_reason: Option<String>,
+    pub end_reason_label: Option<String>,
+}
+
+/// One person of the directory with their situations in the gestionnaire's sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProfessionalRow {
+    pub id: i64,
+    pub rpps: String,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    pub nom_naissance: String,
+    pub situations: Vec<SituationView>,
+}
+
+/// One page of the directory (50 people at most), by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProfessionalPage {
+    pub professionnels: Vec<ProfessionalRow>,
+    pub next_cursor: Option<String>,
+}
+
+/// One person: identity, contact, their situations in the gestionnaire's sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProfessionalDetail {
+    pub id: i64,
+    pub rpps: String,
+    pub civilite: String,
+    pub nom_naissance: String,
+    pub prenoms: Vec<String>,
+    pub date_naissance: String,
+    pub lieu_naissance: BirthPlaceInput,
+    pub commune_libre: Option<CommuneLibreInput>,
+    pub email: String,
+    pub mobile: String,
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+    /// The e-CPS was activated (reset by a contact correction).
+    pub ecps_active: bool,
+    /// A request for this person waits in a queue: no update until it is decided.
+    pub pending_request: bool,
+    pub situations: Vec<SituationView>,
+    /// Active situations in other establishments (not shown).
+    pub other_active_situations: i64,
+}
+
+/// `PUT …/situations/{id}`: what a gestionnaire may change in a situation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SituationUpdate {
+    pub metier: String,
+    pub role: String,
+    pub mode_exercice: String,
+    pub date_prise_fonction: String,
+}
+
+/// `POST …/situations`: a new situation at another of the gestionnaire's sites.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct NewSituationRequest {
+    pub site_id: Option<i64>,
+    pub metier: String,
+    pub role: String,
+    pub mode_exercice: String,
+    pub date_prise_fonction: String,
+}
+
+/// `PUT …/exercice`: the nom and prénom d'exercice (published in the Annuaire Santé).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ExerciceNamesUpdate {
+    pub nom_exercice: String,
+    pub prenom_exercice: String,
+}
+
+/// `PUT …/etat-civil`: a correction of the état civil, with its reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct EtatCivilCorrection {
+    pub civilite: String,
+    pub nom_naissance: String,
+    pub prenoms: Vec<String>,
+    pub date_naissance: String,
+    pub lieu_naissance: BirthPlaceInput,
+    pub reason: String,
+}
+
+/// `PUT …/contact`: a correction of the email and mobile (lost mobile or mailbox), with its reason. The e-CPS
+/// activation starts again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ContactCorrection {
+    pub email: String,
+    pub email_confirmation: String,
+    pub mobile: String,
+    pub reason: String,
+}
+
+/// `POST …/situations/{id}/cloture`: the departure.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct CloseSituationRequest {
+    /// ISO date: past, today, or future (then applied automatically that day).
+    pub end_date: String,
+    /// A code of `shared::departure::EndReason`.
+    pub end_reason: String,
+}
+
+/// One changed value in the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// One change to a person or one of their situations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryEntry {
+    pub at: String,
+    /// Who: a gestionnaire's name, « Le professionnel », or « Enrôle (automatique) ».
+    pub by: String,
+    pub action: String,
+    /// What, in French.
+    pub label: String,
+    pub situation_id: Option<i64>,
+    pub changes: Vec<HistoryChange>,
+    pub reason: Option<String>,
+}
+
+/// `GET …/historique`, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProfessionalHistory {
+    pub entries: Vec<HistoryEntry>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod birthplace;
 pub mod civilite;
 pub mod contact;
 pub mod date;
+pub mod departure;
 pub mod ecps;
 pub mod embed;
 pub mod error;

@@ -1,8 +1,11 @@
 //! The gestionnaire space: the plain-Rust logic behind its pages (tested natively), and the pages themselves in
 //! [`pages`] (thin components over this logic and `crate::api`).
 
+pub mod annuaire;
+pub mod enregistrer;
 pub mod integration;
 pub mod pages;
+pub mod professionnels;
 
 use shared::api::{
     Correction, DecisionRequest, PreRegistrationStatusCode, QueueFlags, StatusCounts,

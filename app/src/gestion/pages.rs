@@ -49,14 +49,14 @@ impl Session {
         self.0.set(SessionState::SignedOut);
     }
 
-    fn me(self) -> Option<Me> {
+    pub(crate) fn me(self) -> Option<Me> {
         match self.0.get() {
             SessionState::SignedIn(me) => Some(*me),
             _ => None,
         }
     }
 
-    fn me_untracked(self) -> Option<Me> {
+    pub(crate) fn me_untracked(self) -> Option<Me> {
         match self.0.get_untracked() {
             SessionState::SignedIn(me) => Some(*me),
             _ => None,
@@ -80,17 +80,17 @@ pub fn provide_session() {
     }
 }
 
-fn session() -> Session {
+pub(crate) fn session() -> Session {
     expect_context::<Session>()
 }
 
 /// Runs `f` once the view has been updated.
-fn after_render(f: impl FnOnce() + 'static) {
+pub(crate) fn after_render(f: impl FnOnce() + 'static) {
     set_timeout(f, Duration::from_millis(0));
 }
 
 /// Signals that the session is over (401 from the API): [`RequireSession`] then leads to the sign-in page.
-fn expired(session: Session) {
+pub(crate) fn expired(session: Session) {
     session.signed_out();
 }
 
@@ -118,6 +118,8 @@ pub fn SessionBar() -> impl IntoView {
                     <p>"Connecté : " <strong>{me.gestionnaire.nom.clone()}</strong></p>
                     <A href=DEMANDES>"Demandes"</A>
                     <A href=super::integration::INTEGRATION>"Intégration"</A>
+                    <A href=super::annuaire::PROFESSIONNELS>"Professionnels"</A>
+                    <A href=super::annuaire::ENREGISTRER>"Enregistrer une personne"</A>
                     <button type="button" class="button button--secondary button--small" on:click=sign_out>
                         "Se déconnecter"
                     </button>

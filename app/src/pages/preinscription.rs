@@ -25,8 +25,8 @@ use crate::routes::{ROLES, Space};
 /// Session-storage keys: the draft, and the answer once sent (so that a reload still shows the confirmation).
 const DRAFT_KEY: &str = "enrole.preinscription";
 const SENT_KEY: &str = "enrole.preinscription.envoyee";
-const HEADING_ID: &str = "titre-etape";
-const SUMMARY_ID: &str = "erreurs";
+pub(crate) const HEADING_ID: &str = "titre-etape";
+pub(crate) const SUMMARY_ID: &str = "erreurs";
 /// Search requests wait until typing pauses this long.
 const DEBOUNCE: Duration = Duration::from_millis(250);
 
@@ -62,20 +62,51 @@ pub const STEPS: [(&str, &str); 6] = [
     ),
 ];
 
+/// Who fills the form: the professional themselves, or a gestionnaire registering them (CAS 1, which reuses these
+/// steps with wording about "la personne").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Voice {
+    #[default]
+    Professionnel,
+    Gestionnaire,
+}
+
+/// The text for the current [`Voice`].
+fn say(professionnel: &'static str, gestionnaire: &'static str) -> &'static str {
+    match use_context::<Voice>().unwrap_or_default() {
+        Voice::Professionnel => professionnel,
+        Voice::Gestionnaire => gestionnaire,
+    }
+}
+
 /// The state of the form shared by the steps.
 #[derive(Clone, Copy)]
-struct Form {
-    draft: RwSignal<Draft>,
+pub struct Form {
+    pub(crate) draft: RwSignal<Draft>,
     /// The errors of the current step, computed by the shared rules.
-    errors: Memo<FieldErrors>,
+    pub(crate) errors: Memo<FieldErrors>,
     /// Errors the server answered (422) or the upload met, until the field is changed.
-    server: RwSignal<FieldErrors>,
+    pub(crate) server: RwSignal<FieldErrors>,
     touched: RwSignal<BTreeSet<String>>,
     /// "Suivant" was pressed: every error of the step shows.
-    show_all: RwSignal<bool>,
+    pub(crate) show_all: RwSignal<bool>,
 }
 
 impl Form {
+    /// A form over `draft`, provided as context to the steps rendered below.
+    pub(crate) fn provide(draft: RwSignal<Draft>) -> Self {
+        let errors = Memo::new(move |_| draft.with(|d| d.step_errors(d.step, browser::today())));
+        let form = Self {
+            draft,
+            errors,
+            server: RwSignal::new(FieldErrors::new()),
+            touched: RwSignal::new(BTreeSet::new()),
+            show_all: RwSignal::new(false),
+        };
+        provide_context(form);
+        form
+    }
+
     /// The message shown under the field `key`, if any.
     fn error(self, key: &str) -> Option<String> {
         if let Some(message) = self
@@ -102,7 +133,7 @@ impl Form {
     }
 
     /// The person changed the field: the server's message about it no longer applies.
-    fn changed(self, key: &str) {
+    pub(crate) fn changed(self, key: &str) {
         if self.server.with_untracked(|s| s.contains(key)) {
             self.server.update(|s| {
                 let mut inner = std::mem::take(s).into_inner();
@@ -113,7 +144,7 @@ impl Form {
     }
 
     /// Every error to list in the summary: the step's own and the server's for this step.
-    fn visible_errors(self) -> FieldErrors {
+    pub(crate) fn visible_errors(self) -> FieldErrors {
         let step = self.draft.with(|d| d.step);
         let mut all = FieldErrors::new();
         for (key, messages) in self.server.get().iter() {
@@ -135,7 +166,7 @@ impl Form {
         all
     }
 
-    fn go_to(self, step: u8) {
+    pub(crate) fn go_to(self, step: u8) {
         self.show_all.set(false);
         self.touched.set(BTreeSet::new());
         self.draft.update(|d| {
@@ -149,7 +180,7 @@ impl Form {
 }
 
 /// Runs `f` once the view has been updated.
-fn request_animation(f: impl FnOnce() + 'static) {
+pub(crate) fn request_animation(f: impl FnOnce() + 'static) {
     set_timeout(f, Duration::from_millis(0));
 }
 
@@ -168,15 +199,7 @@ fn load_sent() -> Option<PreRegistrationCreated> {
 pub fn Preinscription() -> impl IntoView {
     let draft = RwSignal::new(load_draft());
     let sent = RwSignal::new(load_sent());
-    let errors = Memo::new(move |_| draft.with(|d| d.step_errors(d.step, browser::today())));
-    let form = Form {
-        draft,
-        errors,
-        server: RwSignal::new(FieldErrors::new()),
-        touched: RwSignal::new(BTreeSet::new()),
-        show_all: RwSignal::new(false),
-    };
-    provide_context(form);
+    let form = Form::provide(draft);
 
     // Every change is kept at once: a reload or a crash loses nothing.
     Effect::new(move |_| {
@@ -463,31 +486,7 @@ fn Steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> impl Int
         spawn_local(send(form, sent, sending, general_error));
     };
 
-    let summary = move || {
-        let list = logic::summary(&form.visible_errors());
-        (!list.is_empty()).then(|| {
-            let items = list
-                .into_iter()
-                .map(|(_, id, message)| {
-                    let target = id.clone();
-                    view! {
-                        <li>
-                            <a href=format!("#{id}") on:click=move |ev| {
-                                ev.prevent_default();
-                                browser::focus(&target);
-                            }>{message}</a>
-                        </li>
-                    }
-                })
-                .collect_view();
-            view! {
-                <div class="error-summary" id=SUMMARY_ID tabindex="-1" aria-labelledby="erreurs-titre">
-                    <h2 id="erreurs-titre">"Il y a un problème"</h2>
-                    <ul>{items}</ul>
-                </div>
-            }
-        })
-    };
+    let summary = move || view! { <StepErrorSummary form/> };
 
     view! {
         <div class="form-page">
@@ -521,6 +520,36 @@ fn Steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> impl Int
                 </div>
             </form>
         </div>
+    }
+}
+
+/// The errors of the current step, linked to their fields (id [`SUMMARY_ID`], focused by the caller).
+#[component]
+pub(crate) fn StepErrorSummary(form: Form) -> impl IntoView {
+    move || {
+        let list = logic::summary(&form.visible_errors());
+        (!list.is_empty()).then(|| {
+            let items = list
+                .into_iter()
+                .map(|(_, id, message)| {
+                    let target = id.clone();
+                    view! {
+                        <li>
+                            <a href=format!("#{id}") on:click=move |ev| {
+                                ev.prevent_default();
+                                browser::focus(&target);
+                            }>{message}</a>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="error-summary" id=SUMMARY_ID tabindex="-1" aria-labelledby="erreurs-titre">
+                    <h2 id="erreurs-titre">"Il y a un problème"</h2>
+                    <ul>{items}</ul>
+                </div>
+            }
+        })
     }
 }
 
@@ -646,7 +675,7 @@ fn ErrorText(#[prop(into)] key: String) -> impl IntoView {
 
 /// A text field bound to the draft.
 #[component]
-fn TextField(
+pub(crate) fn TextField(
     #[prop(into)] key: String,
     #[prop(into)] label: String,
     #[prop(default = None, into)] hint: Option<&'static str>,
@@ -691,7 +720,7 @@ fn TextField(
 
 /// Radio buttons bound to the draft: `(value, label, description)`.
 #[component]
-fn RadioGroup(
+pub(crate) fn RadioGroup(
     #[prop(into)] key: String,
     #[prop(into)] legend: String,
     #[prop(default = None, into)] hint: Option<&'static str>,
@@ -1145,7 +1174,7 @@ fn EmbedSiteView(site: RwSignal<EmbedSite>) -> impl IntoView {
 }
 
 #[component]
-fn StepNotice() -> impl IntoView {
+pub(crate) fn StepNotice() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let site_id = draft
@@ -1199,7 +1228,7 @@ fn StepNotice() -> impl IntoView {
                                     }
                                     on:blur=move |_| form.touch(checked_key)
                                 />
-                                <label for="notice_version">"J'ai lu la notice d'information sur mes données."</label>
+                                <label for="notice_version">{say("J'ai lu la notice d'information sur mes données.", "J'ai remis cette notice d'information à la personne (article 13 du RGPD).")}</label>
                             </div>
                         }
                     })
@@ -1226,7 +1255,7 @@ fn ordinal(index: usize) -> String {
 }
 
 #[component]
-fn StepEtatCivil() -> impl IntoView {
+pub(crate) fn StepEtatCivil() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let (civilite, set_civilite) = bind!(draft, civilite);
@@ -1266,7 +1295,7 @@ fn StepEtatCivil() -> impl IntoView {
                         <TextField
                             key=format!("prenoms.{index}")
                             label
-                            hint=(index == 0).then_some("Tous vos prénoms, dans l'ordre de votre pièce d'identité : un prénom par champ.")
+                            hint=(index == 0).then_some(say("Tous vos prénoms, dans l'ordre de votre pièce d'identité : un prénom par champ.", "Tous ses prénoms, dans l'ordre de sa pièce d'identité : un prénom par champ."))
                             value
                             set
                             autocomplete=if index == 0 { "given-name" } else { "additional-name" }
@@ -1307,7 +1336,7 @@ fn StepEtatCivil() -> impl IntoView {
         });
     });
     view! {
-        <p>"Recopiez votre état civil tel qu'il figure sur votre pièce d'identité."</p>
+        <p>{say("Recopiez votre état civil tel qu'il figure sur votre pièce d'identité.", "Recopiez l'état civil de la personne tel qu'il figure sur sa pièce d'identité.")}</p>
         <RadioGroup
             key="civilite"
             legend="Civilité"
@@ -1315,7 +1344,7 @@ fn StepEtatCivil() -> impl IntoView {
             value=civilite
             set=set_civilite
         />
-        <TextField key="nom_naissance" label="Nom de naissance" hint="Le nom inscrit sur votre acte de naissance, par exemple N'Diaye." value=nom set=set_nom autocomplete="family-name"/>
+        <TextField key="nom_naissance" label="Nom de naissance" hint=say("Le nom inscrit sur votre acte de naissance, par exemple N'Diaye.", "Le nom inscrit sur son acte de naissance, par exemple N'Diaye.") value=nom set=set_nom autocomplete="family-name"/>
         <fieldset class="field">
             <legend>"Prénoms"</legend>
             <ErrorText key="prenoms"/>
@@ -1465,21 +1494,21 @@ fn BirthAbroad() -> impl IntoView {
 }
 
 #[component]
-fn StepContact() -> impl IntoView {
+pub(crate) fn StepContact() -> impl IntoView {
     let draft = form().draft;
     let (email, set_email) = bind!(draft, email);
     let (confirmation, set_confirmation) = bind!(draft, email_confirmation);
     let (mobile, set_mobile) = bind!(draft, mobile);
     view! {
-        <p>"Vos coordonnées ne sont pas publiées. Elles servent à vous tenir informé(e) et à activer votre e-CPS."</p>
-        <TextField key="email" label="Adresse email" hint="Par exemple prenom.nom@exemple.fr. Vous y recevrez un lien pour la confirmer, puis votre numéro RPPS." value=email set=set_email kind="email" autocomplete="email"/>
+        <p>{say("Vos coordonnées ne sont pas publiées. Elles servent à vous tenir informé(e) et à activer votre e-CPS.", "Les coordonnées personnelles de la personne ne sont pas publiées. Elles servent à lui envoyer son numéro RPPS et à activer sa e-CPS.")}</p>
+        <TextField key="email" label="Adresse email" hint=say("Par exemple prenom.nom@exemple.fr. Vous y recevrez un lien pour la confirmer, puis votre numéro RPPS.", "Par exemple prenom.nom@exemple.fr. La personne y recevra son numéro RPPS et le lien d'activation de sa e-CPS.") value=email set=set_email kind="email" autocomplete="email"/>
         <TextField key="email_confirmation" label="Confirmez l'adresse email" hint="Saisissez-la une deuxième fois, sans copier-coller." value=confirmation set=set_confirmation kind="email" autocomplete="off"/>
-        <TextField key="mobile" label="Téléphone mobile" hint="Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer. Il recevra le SMS d'activation de votre e-CPS." value=mobile set=set_mobile kind="tel" autocomplete="tel"/>
+        <TextField key="mobile" label="Téléphone mobile" hint=say("Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer. Il recevra le SMS d'activation de votre e-CPS.", "Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer. Il recevra le SMS d'activation de sa e-CPS.") value=mobile set=set_mobile kind="tel" autocomplete="tel"/>
     }
 }
 
 #[component]
-fn StepSituation() -> impl IntoView {
+pub(crate) fn StepSituation() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let query = RwSignal::new(String::new());
@@ -1514,7 +1543,7 @@ fn StepSituation() -> impl IntoView {
     view! {
         <Picker
             key="situation.metier"
-            label="Votre métier"
+            label=say("Votre métier", "Métier")
             hint="Son nom ou son abréviation usuelle, par exemple AMP, éducateur spécialisé, secrétaire médicale."
             query
             results
@@ -1526,8 +1555,8 @@ fn StepSituation() -> impl IntoView {
         />
         <RadioGroup
             key="situation.role"
-            legend="Votre rôle"
-            hint="C'est le rôle, et non le métier, qui décide de vos accès au DMP : choisissez ce que vous faites au quotidien."
+            legend=say("Votre rôle", "Rôle")
+            hint=say("C'est le rôle, et non le métier, qui décide de vos accès au DMP : choisissez ce que vous faites au quotidien.", "C'est le rôle, et non le métier, qui décide des accès au DMP : choisissez ce que la personne fait au quotidien.")
             options=Role::ALL.iter().map(|r| (r.code().to_owned(), r.label().to_owned(), Some(r.description().to_owned()))).collect()
             value=role
             set=set_role
@@ -1547,13 +1576,13 @@ fn StepSituation() -> impl IntoView {
             month=bind!(draft, prise_mois)
             year=bind!(draft, prise_annee)
         />
-        <TextField key="situation.nom_exercice" label="Nom d'exercice" hint="Le nom sous lequel vous exercez et qui sera publié dans l'Annuaire Santé, par exemple votre nom d'usage." value=nom set=set_nom autocomplete="family-name"/>
+        <TextField key="situation.nom_exercice" label="Nom d'exercice" hint=say("Le nom sous lequel vous exercez et qui sera publié dans l'Annuaire Santé, par exemple votre nom d'usage.", "Le nom sous lequel la personne exerce et qui sera publié dans l'Annuaire Santé, par exemple son nom d'usage.") value=nom set=set_nom autocomplete="family-name"/>
         <TextField key="situation.prenom_exercice" label="Prénom d'exercice" hint="Le prénom publié dans l'Annuaire Santé." value=prenom set=set_prenom autocomplete="given-name"/>
     }
 }
 
 #[component]
-fn StepDocument() -> impl IntoView {
+pub(crate) fn StepDocument() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let upload_status = RwSignal::new(String::new());
@@ -1638,7 +1667,7 @@ fn StepDocument() -> impl IntoView {
     view! {
         <div class="field" class:field--error=move || invalid.get()>
             <label for="document_id">
-                {move || if draft.with(|d| d.document.is_some()) { "Remplacer la pièce d'identité" } else { "Copie de votre pièce d'identité" }}
+                {move || if draft.with(|d| d.document.is_some()) { "Remplacer la pièce d'identité" } else { say("Copie de votre pièce d'identité", "Copie de la pièce d'identité de la personne") }}
             </label>
             <p class="hint" id="document_id-aide">
                 "Carte d'identité, passeport ou titre de séjour : une photo (JPEG, PNG) ou un PDF, 5 Mo au plus. \
@@ -1732,13 +1761,13 @@ fn Review() -> impl IntoView {
         .map(|c| (c.code(), c.label()))
         .collect();
     view! {
-        <h2 class="review-title">"Vérifiez votre demande"</h2>
+        <h2 class="review-title">{say("Vérifiez votre demande", "Vérifiez l'enregistrement")}</h2>
         {section(1, "Établissement", vec![
             ("Établissement", d.site.as_ref().map(|s| s.nom.clone()).unwrap_or_default()),
-            ("Numéro RPPS", if d.has_rpps == Some(true) { d.rpps.clone() } else { "Pas encore de numéro".to_owned() }),
+            ("Numéro RPPS", if d.has_rpps == Some(true) { d.rpps.clone() } else { say("Pas encore de numéro", "Attribué à l'enregistrement").to_owned() }),
         ])}
-        {section(2, "Information sur vos données", vec![
-            ("Notice", if d.notice_version.is_empty() { String::new() } else { format!("Lue (version {})", d.notice_version) }),
+        {section(2, say("Information sur vos données", "Information de la personne"), vec![
+            ("Notice", if d.notice_version.is_empty() { String::new() } else { format!("{} (version {})", say("Lue", "Remise"), d.notice_version) }),
         ])}
         {section(3, "État civil", vec![
             ("Civilité", label_of(&d.civilite, &civilites)),

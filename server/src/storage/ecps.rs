@@ -156,9 +156,10 @@ macro_rules! use_challenge {
 }
 
 impl Storage {
-    /// A professional by id.
+    /// A professional by id, unscoped: for their own session and the e-CPS flows (the gestionnaire side uses the
+    /// establishment-scoped `find_professional`).
     #[tracing::instrument(skip_all, err)]
-    pub async fn find_professional(
+    pub async fn own_professional(
         &self,
         id: i64,
     ) -> Result<Option<ProfessionalRecord>, StorageError> {

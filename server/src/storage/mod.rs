@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod intake;
+mod directory;
 pub mod ecps;
 mod embed;
 mod gestion;
@@ -22,6 +23,7 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use crate::config::DatabaseSettings;
+pub use directory::*;
 pub use embed::*;
 pub use gestion::*;
 pub use intake::*;

@@ -205,14 +205,53 @@ macro_rules! bump {
 
 pub(crate) use bump;
 
-/// Inserts a professional from a request's état civil and contact; evaluates to its id.
+/// Allocates the next RPPS number of `prefix` from the database counter (inside the caller's transaction, so
+/// a rolled-back registration gives its number back); evaluates to the number.
+macro_rules! allocate_rpps {
+    ($tx:expr, $prefix:expr) => {{
+        let prefix: u8 = $prefix;
+        sqlx::query(
+            "INSERT INTO rpps_counter (prefix, next_sequence) VALUES ($1, 0) ON CONFLICT (prefix) DO NOTHING",
+        )
+        .bind(i64::from(prefix))
+        .execute(&mut *$tx)
+        .await?;
+        let (sequence,): (i64,) = sqlx::query_as(
+            "UPDATE rpps_counter SET next_sequence = next_sequence + 1 WHERE prefix = $1 \
+             RETURNING next_sequence - 1",
+        )
+        .bind(i64::from(prefix))
+        .fetch_one(&mut *$tx)
+        .await?;
+        u64::try_from(sequence)
+            .ok()
+            .and_then(|s| shared::ids::Rpps::allocate_in(prefix, s))
+            .ok_or_else(|| StorageError::Configuration("the RPPS range is exhausted".to_owned()))?
+            .as_str()
+            .to_owned()
+    }};
+}
+
+pub(crate) use allocate_rpps;
+
+/// Inserts a professional from a request's état civil and contact (`prenoms` as stored: a JSON array); evaluates
+/// to its id. The directory's search and sort keys are computed here, so every identity is searchable at once.
 macro_rules! insert_professional {
     ($tx:expr, $d:expr, $rpps:expr, $source:expr, $key:expr, $at:expr) => {{
+        let (search_key, sort_key) = super::directory::directory_keys(
+            &$d.nom_naissance,
+            &$d.prenoms,
+            &$d.nom_exercice,
+            &$d.prenom_exercice,
+            $rpps,
+        );
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO professionals (rpps, source, civilite, nom_naissance, prenoms, date_naissance, \
              lieu_commune_cog, lieu_pays_cog, lieu_ville_etrangere, lieu_commune_libre, lieu_departement_libre, \
-             email, mobile, nom_exercice, prenom_exercice, identity_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id",
+             email, mobile, nom_exercice, prenom_exercice, identity_key, created_at, updated_at, search_key, \
+             sort_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19) \
+             RETURNING id",
         )
         .bind($rpps)
         .bind($source)
@@ -231,11 +270,15 @@ macro_rules! insert_professional {
         .bind(&$d.prenom_exercice)
         .bind($key)
         .bind($at)
+        .bind(search_key)
+        .bind(sort_key)
         .fetch_one($tx)
         .await?;
         id
     }};
 }
+
+pub(crate) use insert_professional;
 
 const DEMANDE_SELECT: &str = "SELECT p.id, p.reference, p.site_id, s.nom AS site_nom, s.finess AS site_finess, \
      p.status, p.status_detail, p.rpps, p.civilite, p.nom_naissance, p.prenoms, p.date_naissance, \
@@ -591,25 +634,7 @@ impl Storage {
                         (id, number.clone())
                     }
                     (None, None) => {
-                        sqlx::query(
-                            "INSERT INTO rpps_counter (prefix, next_sequence) VALUES ($1, 0) ON CONFLICT (prefix) DO NOTHING",
-                        )
-                        .bind(i64::from(*rpps_prefix))
-                        .execute(&mut *tx)
-                        .await?;
-                        let (sequence,): (i64,) = sqlx::query_as(
-                            "UPDATE rpps_counter SET next_sequence = next_sequence + 1 WHERE prefix = $1 \
-                             RETURNING next_sequence - 1",
-                        )
-                        .bind(i64::from(*rpps_prefix))
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        let number = u64::try_from(sequence)
-                            .ok()
-                            .and_then(|s| shared::ids::Rpps::allocate_in(*rpps_prefix, s))
-                            .ok_or_else(|| StorageError::Configuration("the RPPS range is exhausted".to_owned()))?
-                            .as_str()
-                            .to_owned();
+                        let number = allocate_rpps!(&mut *tx, *rpps_prefix);
                         let id = insert_professional!(&mut *tx, d, &number, "enrole", &key, at);
                         (id, number)
                     }

@@ -6,6 +6,7 @@
 mod binary;
 mod cli;
 mod crash;
+mod directory;
 mod ecps;
 mod embed;
 mod errors;
