@@ -1284,6 +1284,11 @@ fn action_label(action: &str) -> String {
         "professional.exercice" => "Nom et prénom d'exercice modifiés",
         "professional.etat_civil" => "État civil corrigé",
         "professional.contact" => "Coordonnées corrigées (activation e-CPS à refaire)",
+        "ecps.activated" => "e-CPS activée par le professionnel (codes reçus par email et par SMS)",
+        "professional.contact_updated" => {
+            "Coordonnées modifiées par le professionnel (nouvelle valeur vérifiée par un code)"
+        }
+        "professional.exercice_updated" => "Nom et prénom d'exercice modifiés par le professionnel",
         "pre_registration.validee" => {
             "Demande de pré-inscription validée (numéro RPPS attribué ou rattaché)"
         }

@@ -976,7 +976,8 @@ impl Storage {
         Ok(done)
     }
 
-    /// The history of a person, newest first: every change under `professional:{id}`, and the validation of their
+    /// The history of a person, newest first: every change under `professional:{id}` (their e-CPS sign-ins and
+    /// sign-outs are not changes), and the validation of their
     /// self pre-registrations (CAS 2) at one of `sites`, which created their situations there.
     pub async fn professional_history(
         &self,
@@ -991,7 +992,7 @@ impl Storage {
         let sql = format!(
             "SELECT a.at, a.actor, g.nom AS actor_nom, a.action, a.details FROM audit_log a \
              LEFT JOIN gestionnaires g ON a.actor = 'gestionnaire:' || g.id \
-             WHERE a.subject = $1 OR (a.action = 'pre_registration.validee' AND a.subject IN \
+             WHERE (a.subject = $1 AND a.action NOT IN ('ecps.sign_in', 'ecps.sign_out')) OR (a.action = 'pre_registration.validee' AND a.subject IN \
              (SELECT 'pre_registration:' || r.id FROM pre_registrations r WHERE r.professional_id = $2 \
               AND r.origin = 'professionnel' AND r.site_id IN ({scope}))) \
              ORDER BY a.at DESC, a.id DESC LIMIT 500"

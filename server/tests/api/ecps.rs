@@ -559,7 +559,7 @@ async fn an_unknown_rpps_number_is_answered_exactly_like_a_known_one() {
 async fn a_confirmed_mobile_change_replaces_the_old_one_and_the_old_email_is_told() {
     let sinks = Sinks::new();
     let app = spawn(&sinks, vec![]).await;
-    let (rpps, _) = validated(&app, 47, json!({})).await;
+    let (rpps, gestionnaire) = validated(&app, 47, json!({})).await;
     let cookie = app.sign_in_ecps(&sinks, &rpps, AWA_EMAIL, AWA_MOBILE).await;
     let sent = json_body(
         app.post_gestion(
@@ -612,6 +612,31 @@ async fn a_confirmed_mobile_change_replaces_the_old_one_and_the_old_email_is_tol
         .expect("audited");
     assert_eq!(details["before"]["mobile"], AWA_MOBILE);
     assert_eq!(details["after"]["mobile"], "+33711223344");
+    // The gestionnaire of the person's establishment sees the change in the person's history (and not their
+    // sign-ins, which change nothing).
+    let history = json_body(
+        app.get_gestion(
+            &format!("/api/v1/gestion/professionnels/{}/historique", stored.id),
+            &gestionnaire,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let entries = history["entries"].as_array().unwrap();
+    let change = entries
+        .iter()
+        .find(|e| e["action"] == "professional.contact_updated")
+        .unwrap_or_else(|| panic!("contact change in the history: {history}"));
+    assert_eq!(change["by"], "Le professionnel");
+    assert!(
+        change["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("Coordonnées modifiées par le professionnel")
+    );
+    assert!(entries.iter().any(|e| e["action"] == "ecps.activated"));
+    assert!(!entries.iter().any(|e| e["action"] == "ecps.sign_in"));
     // Signing in again: the codes go to the new mobile, never to the old one.
     let old_sms = sinks.sms_to(AWA_MOBILE).len();
     app.post_gestion("/api/v1/espace/sign-out", &json!({}), Some(&cookie))
