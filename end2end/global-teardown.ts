@@ -80,7 +80,11 @@ export default async function globalTeardown() {
   if (process.env.ENROLE_E2E_BASE_URL || !dir) return; // an external server: its log is not ours to read
   const logFile = join(dir, "server.log");
   if (!existsSync(logFile)) throw new Error(`no server log at ${logFile}`);
-  const log = readFileSync(logFile, "utf8");
+  // The migration runner logs the migration files' SQL (the product's own text, comments included): not data.
+  const log = readFileSync(logFile, "utf8")
+    .split("\n")
+    .filter((line) => !/ migrate(\{[^}]*\})?: sqlx::query/.test(line))
+    .join("\n");
   if (!/ DEBUG /.test(log)) throw new Error("server.log holds no debug line: the scan would prove nothing");
 
   const candidates = new Map<string, string>();

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use sha2::{Digest, Sha256};
 
 const USAGE: &str = "usage: cargo run -p xtask -- build-app [--release]\n  builds the SPA into dist/ \
@@ -131,7 +131,12 @@ fn build_app() -> Result<()> {
     for file in sorted_files(&root.join("style"))? {
         if file.extension().is_some_and(|ext| ext == "css") {
             let stem = file_stem(&file)?;
-            let name = write_hashed(&pkg, stem, "css", &fs::read(&file)?)?;
+            let css = fs::read(&file)?;
+            // Browsers silently drop every rule after an unclosed block: refuse to ship such a file.
+            if let Some(problem) = unbalanced_css(&String::from_utf8_lossy(&css)) {
+                bail!("{}: {problem}", file.display());
+            }
+            let name = write_hashed(&pkg, stem, "css", &css)?;
             styles.push((format!("{stem}.css"), format!("/pkg/{name}")));
         }
     }
@@ -421,4 +426,65 @@ fn report(dist: &Path, sizes: &[Sizes]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where a style sheet's braces do not balance (comments and strings skipped), if anywhere.
+fn unbalanced_css(css: &str) -> Option<String> {
+    let (mut depth, mut line) = (0_i64, 1_usize);
+    let mut chars = css.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut previous = ' ';
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        line += 1;
+                    }
+                    if previous == '*' && c == '/' {
+                        break;
+                    }
+                    previous = c;
+                }
+            }
+            '"' | '\'' => {
+                for inner in chars.by_ref() {
+                    if inner == c {
+                        break;
+                    }
+                }
+            }
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth < 0 {
+                    return Some(format!("line {line}: '}}' closes nothing"));
+                }
+            }
+            _ => {}
+        }
+    }
+    (depth != 0).then(|| format!("{depth} block(s) left open at the end"))
+}
+
+#[cfg(test)]
+mod css_tests {
+    use super::unbalanced_css;
+
+    #[test]
+    fn balanced_sheets_pass_and_unclosed_blocks_are_named() {
+        assert_eq!(
+            unbalanced_css("a { b: c; }\n/* { */ d { content: \"}\"; }"),
+            None
+        );
+        assert_eq!(
+            unbalanced_css("a {\n  b: c;\n\nd { e: f; }"),
+            Some("1 block(s) left open at the end".to_owned())
+        );
+        assert_eq!(
+            unbalanced_css("a { }\n}"),
+            Some("line 2: '}' closes nothing".to_owned())
+        );
+    }
 }
