@@ -78,7 +78,11 @@ fn main() -> Result<()> {
 }
 
 fn build_app() -> Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` sets CARGO_MANIFEST_DIR for the process: prefer it to the path compiled in, which is stale when
+    // one target directory serves several checkouts (cargo does not rebuild xtask for a mere change of path).
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let root = manifest_dir
         .parent()
         .context("xtask lives inside the workspace")?
         .to_path_buf();
