@@ -237,6 +237,60 @@ impl GestionnaireSession {
     }
 }
 
+/// The live session of `role` named by the request's cookie, with the hash of its id. A session whose idle or
+/// absolute time is over is ended (audited) and refused, as is a session of another role.
+pub(crate) async fn live_session(
+    parts: &Parts,
+    state: &AppState,
+    role: SessionRole,
+) -> Result<(SessionRecord, String), ApiError> {
+    let token = session_cookie(&parts.headers, cookie_name(&state.config))
+        .ok_or(ApiError::Unauthenticated)?;
+    let hash = tokens::sha256_hex(token.as_bytes());
+    let session = state
+        .storage
+        .find_session(&hash)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let now = now();
+    let idle_over = session.last_seen_at + idle_timeout(state) <= now;
+    if session.expires_at <= now || idle_over {
+        let reason = if idle_over { "idle" } else { "absolute" };
+        state
+            .storage
+            .delete_session(
+                &session,
+                Some("auth.session_expired"),
+                json!({"reason": reason}),
+            )
+            .await?;
+        return Err(ApiError::Unauthenticated);
+    }
+    if session.role != role.code() {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok((session, hash))
+}
+
+/// Refreshes the idle clock of a session in use, at most every tenth of the idle timeout (one write per minute
+/// at most).
+pub(crate) async fn keep_alive(
+    state: &AppState,
+    session: &SessionRecord,
+    hash: &str,
+) -> Result<(), ApiError> {
+    let refresh_every: time::Duration = (idle_timeout(state) / 10_i32).min(time::Duration::MINUTE);
+    if now() - session.last_seen_at >= refresh_every {
+        state.storage.touch_session(hash).await?;
+    }
+    Ok(())
+}
+
+fn idle_timeout(state: &AppState) -> time::Duration {
+    time::Duration::try_from(state.config.gestion.session_idle_timeout)
+        .unwrap_or(time::Duration::MAX)
+}
+
 impl FromRequestParts<AppState> for GestionnaireSession {
     type Rejection = ApiError;
 
@@ -244,45 +298,14 @@ impl FromRequestParts<AppState> for GestionnaireSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = session_cookie(&parts.headers, cookie_name(&state.config))
-            .ok_or(ApiError::Unauthenticated)?;
-        let hash = tokens::sha256_hex(token.as_bytes());
-        let session = state
-            .storage
-            .find_session(&hash)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
-        let settings = &state.config.gestion;
-        let now = now();
-        let idle =
-            time::Duration::try_from(settings.session_idle_timeout).unwrap_or(time::Duration::MAX);
-        let idle_over = session.last_seen_at + idle <= now;
-        if session.expires_at <= now || idle_over {
-            let reason = if idle_over { "idle" } else { "absolute" };
-            state
-                .storage
-                .delete_session(
-                    &session,
-                    Some("auth.session_expired"),
-                    json!({"reason": reason}),
-                )
-                .await?;
-            return Err(ApiError::Unauthenticated);
-        }
-        if session.role != SessionRole::Gestionnaire.code() {
-            return Err(ApiError::Unauthenticated);
-        }
+        let (session, hash) = live_session(parts, state, SessionRole::Gestionnaire).await?;
         let gestionnaire = state
             .storage
             .find_gestionnaire(session.subject_id)
             .await?
             .filter(|g| g.disabled_at.is_none())
             .ok_or(ApiError::Unauthenticated)?;
-        // Refresh the idle clock at most every tenth of the idle timeout (one write per minute at most).
-        let refresh_every: time::Duration = (idle / 10_i32).min(time::Duration::MINUTE);
-        if now - session.last_seen_at >= refresh_every {
-            state.storage.touch_session(&hash).await?;
-        }
+        keep_alive(state, &session, &hash).await?;
         Ok(Self {
             session,
             gestionnaire,

@@ -303,34 +303,7 @@ impl FromRequestParts<AppState> for ProfessionalSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = auth::session_cookie(&parts.headers, auth::cookie_name(&state.config))
-            .ok_or(ApiError::Unauthenticated)?;
-        let hash = tokens::sha256_hex(token.as_bytes());
-        let session = state
-            .storage
-            .find_session(&hash)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
-        if session.role != SessionRole::Professionnel.code() {
-            return Err(ApiError::Unauthenticated);
-        }
-        let settings = &state.config.gestion;
-        let now = now();
-        let idle =
-            time::Duration::try_from(settings.session_idle_timeout).unwrap_or(time::Duration::MAX);
-        let idle_over = session.last_seen_at + idle <= now;
-        if session.expires_at <= now || idle_over {
-            let reason = if idle_over { "idle" } else { "absolute" };
-            state
-                .storage
-                .delete_session(
-                    &session,
-                    Some("auth.session_expired"),
-                    json!({"reason": reason}),
-                )
-                .await?;
-            return Err(ApiError::Unauthenticated);
-        }
+        let (session, hash) = auth::live_session(parts, state, SessionRole::Professionnel).await?;
         // A gestionnaire's correction of the contact data resets the activation: the session no longer holds.
         let professional = state
             .storage
@@ -338,10 +311,7 @@ impl FromRequestParts<AppState> for ProfessionalSession {
             .await?
             .filter(|p| p.ecps_activated_at.is_some())
             .ok_or(ApiError::Unauthenticated)?;
-        let refresh_every: time::Duration = (idle / 10_i32).min(time::Duration::MINUTE);
-        if now - session.last_seen_at >= refresh_every {
-            state.storage.touch_session(&hash).await?;
-        }
+        auth::keep_alive(state, &session, &hash).await?;
         Ok(Self {
             session,
             professional,
