@@ -394,47 +394,54 @@ pub async fn submit(
         }
     })?;
     let body_hash = tokens::sha256_hex(&body);
-    match state.storage.idempotency_begin(&key, &body_hash).await? {
-        IdempotencyBegin::Started => {}
-        IdempotencyBegin::Replay { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-            return Ok(json_response(status, body, true));
-        }
-        IdempotencyBegin::Mismatch => {
-            return Err(ApiError::Validation {
-                message: "Cette clé Idempotency-Key a déjà servi pour une demande différente : envoyez la nouvelle \
-                          demande avec une nouvelle clé."
-                    .to_owned(),
-                fields: FieldErrors::new(),
-            });
-        }
-        IdempotencyBegin::InProgress => {
-            return Err(ApiError::InProgress {
-                retry_after_secs: 2,
-            });
-        }
+    if let Some(answer) = earlier_answer(&state, &key, &body_hash).await? {
+        return Ok(answer);
     }
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
-    let result = process(&state, client, &key, request, user_agent).await;
-    if result.is_err()
-        && let Err(err) = state.storage.idempotency_release(&key).await
-    {
-        tracing::warn!(error = ?err, "idempotency key not released");
+    process(&state, client, &key, &body_hash, request, user_agent).await
+}
+
+/// What a key already used must answer: the stored response (a retry), or a refusal; `None` when the key is new.
+async fn earlier_answer(
+    state: &AppState,
+    key: &str,
+    body_hash: &str,
+) -> Result<Option<Response>, ApiError> {
+    match state.storage.idempotency_lookup(key, body_hash).await? {
+        IdempotencyBegin::Started => Ok(None),
+        IdempotencyBegin::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+            Ok(Some(json_response(status, body, true)))
+        }
+        IdempotencyBegin::Mismatch => Err(ApiError::Validation {
+            message: "Cette clé Idempotency-Key a déjà servi pour une demande différente : envoyez la nouvelle \
+                      demande avec une nouvelle clé."
+                .to_owned(),
+            fields: FieldErrors::new(),
+        }),
+        IdempotencyBegin::InProgress => Err(ApiError::InProgress {
+            retry_after_secs: 2,
+        }),
     }
-    result
 }
 
 async fn process(
     state: &AppState,
     client: std::net::IpAddr,
     key: &str,
+    body_hash: &str,
     request: json::PreRegistrationRequest,
     user_agent: Option<String>,
 ) -> Result<Response, ApiError> {
-    let checked = check(state, request, None).await?;
+    let checked = match check(state, request, None).await {
+        Ok(checked) => checked,
+        // A twin request with the same key may have been stored meanwhile (its document is now taken): answer as
+        // it was answered rather than refuse the document.
+        Err(err) => return earlier_answer(state, key, body_hash).await?.ok_or(err),
+    };
     // Two tries: a reference collision (1 in 10¹¹) gets a new reference.
     for _ in 0..2 {
         let status_token = tokens::new_token();
@@ -463,6 +470,7 @@ async fn process(
         let submission = Submission {
             request: &new,
             idempotency_key: key,
+            body_hash,
             response_status: StatusCode::CREATED.as_u16(),
             response_body: &body,
             actor: &actor,
@@ -477,9 +485,17 @@ async fn process(
             emails: std::slice::from_ref(&receipt),
         };
         match state.storage.create_pre_registration(&submission).await {
-            Ok(_) => {
+            Ok(Some(_)) => {
                 state.mail_wakeup.notify_one();
                 return Ok(json_response(StatusCode::CREATED, body, false));
+            }
+            // A twin request with the same key committed first: answer what it answered.
+            Ok(None) => {
+                return earlier_answer(state, key, body_hash).await?.ok_or_else(|| {
+                    ApiError::InProgress {
+                        retry_after_secs: 2,
+                    }
+                });
             }
             Err(StorageError::Conflict(_)) => {
                 if state.storage.document_state(&new.document_id).await?

@@ -52,12 +52,7 @@ pub fn directory_keys(
     (format!(" {} ", words.join(" ")), sort)
 }
 
-fn in_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use super::queue::in_list;
 
 /// A stored person.
 #[derive(Debug, Clone, FromRow)]
@@ -963,7 +958,7 @@ impl Storage {
         let mut done = 0;
         for (id, nom, prenoms, nom_ex, prenom_ex, rpps) in rows {
             let (search_key, sort_key) = directory_keys(&nom, &prenoms, &nom_ex, &prenom_ex, &rpps);
-            done += with_pool!(self, pool => sqlx::query(
+            done += with_write!(self, pool => sqlx::query(
                 "UPDATE professionals SET search_key = $2, sort_key = $3 WHERE id = $1",
             )
             .bind(id)

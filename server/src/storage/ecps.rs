@@ -301,8 +301,7 @@ impl Storage {
             [one, two, ..] => (one.code(), two.code()),
             [] => return Ok(ChallengeAttempt::Unknown),
         };
-        with_pool!(self, pool => {
-            let counted: Option<ChallengeRecord> = sqlx::query_as(
+        let counted: Option<ChallengeRecord> = with_write!(self, pool => sqlx::query_as(
                 "UPDATE ecps_challenges SET attempts = attempts + 1 \
                  WHERE id_hash = $1 AND purpose IN ($2, $3) AND used_at IS NULL AND expires_at > $4 \
                  AND attempts < $5 \
@@ -315,10 +314,11 @@ impl Storage {
             .bind(at)
             .bind(max_attempts)
             .fetch_optional(pool)
-            .await?;
-            if let Some(record) = counted {
-                return Ok(ChallengeAttempt::Open(record));
-            }
+            .await?);
+        if let Some(record) = counted {
+            return Ok(ChallengeAttempt::Open(record));
+        }
+        with_pool!(self, pool => {
             let state: Option<(Option<OffsetDateTime>, OffsetDateTime, i64)> = sqlx::query_as(
                 "SELECT used_at, expires_at, attempts FROM ecps_challenges \
                  WHERE id_hash = $1 AND purpose IN ($2, $3)",

@@ -138,7 +138,7 @@ impl Storage {
         details: Value,
     ) -> Result<(), StorageError> {
         let at = now();
-        with_pool!(self, pool => {
+        with_write!(self, pool => {
             audit!(pool, at, actor.as_str(), action, subject, &details);
         });
         Ok(())
@@ -468,7 +468,7 @@ impl Storage {
 
     /// Forgets the failures of `key` (after a successful sign-in).
     pub async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StorageError> {
-        with_pool!(self, pool => {
+        with_write!(self, pool => {
             sqlx::query("DELETE FROM sign_in_failures WHERE key = $1 AND (locked_until IS NULL OR locked_until <= $2)")
                 .bind(key)
                 .bind(now())
@@ -522,7 +522,7 @@ impl Storage {
     }
 
     pub async fn touch_session(&self, id_hash: &str) -> Result<(), StorageError> {
-        with_pool!(self, pool => {
+        with_write!(self, pool => {
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
                 .bind(id_hash)
                 .bind(now())
@@ -593,8 +593,8 @@ impl Storage {
                     queue_email!(&mut *tx, at, message);
                 }
                 tx.commit().await?;
-                claimed
-            });
+                Ok(claimed)
+            })?;
             queued += usize::from(sent);
         }
         Ok(queued)

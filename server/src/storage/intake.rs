@@ -28,17 +28,53 @@ macro_rules! with_pool {
     };
 }
 
-/// Runs `$body` with `$tx` a new transaction (SQLite: `BEGIN IMMEDIATE`, which takes the write lock at once).
+/// Runs `$body`, a single writing statement, with `$pool` bound to the backend's pool (SQLite: in this process's
+/// write turn, see `SqliteStorage::write_turn`).
+macro_rules! with_write {
+    ($storage:expr, $pool:ident => $body:expr) => {
+        match $storage {
+            Storage::Sqlite(s) => {
+                let written = {
+                    let _turn = s.write_turn().await;
+                    let $pool = s.pool();
+                    $body
+                };
+                s.durable().await?;
+                written
+            }
+            Storage::Postgres(s) => {
+                let $pool = s.pool();
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$tx` a new transaction (SQLite: in this process's write turn, then `BEGIN IMMEDIATE`, which
+/// takes the write lock at once; once the body succeeded, waits for its commit to be on disk). `$body` runs in an
+/// async block: a `return` in it ends the block, on both backends.
 macro_rules! with_tx {
     ($storage:expr, $tx:ident => $body:expr) => {
         match $storage {
             Storage::Sqlite(s) => {
-                let mut $tx = s.pool().begin_with("BEGIN IMMEDIATE").await?;
-                $body
+                let result: Result<_, StorageError> = async {
+                    let _turn = s.write_turn().await;
+                    let mut $tx = s.pool().begin_with("BEGIN IMMEDIATE").await?;
+                    $body
+                }
+                .await;
+                if result.is_ok() {
+                    s.durable().await?;
+                }
+                result
             }
             Storage::Postgres(s) => {
-                let mut $tx = s.pool().begin().await?;
-                $body
+                let result: Result<_, StorageError> = async {
+                    let mut $tx = s.pool().begin().await?;
+                    $body
+                }
+                .await;
+                result
             }
         }
     };
@@ -139,6 +175,8 @@ pub struct NewEmail {
 pub struct Submission<'a> {
     pub request: &'a NewPreRegistration,
     pub idempotency_key: &'a str,
+    /// SHA-256 of the request body, stored with the key so that a reuse with another body is refused.
+    pub body_hash: &'a str,
     pub response_status: u16,
     pub response_body: &'a str,
     pub actor: &'a Actor,
@@ -210,7 +248,7 @@ impl Storage {
     #[tracing::instrument(skip_all, fields(size = new.content.len()), err)]
     pub async fn insert_document(&self, new: &NewDocument) -> Result<(), StorageError> {
         let size = i64::try_from(new.content.len()).unwrap_or(i64::MAX);
-        with_pool!(self, pool => {
+        with_write!(self, pool => {
             sqlx::query(
                 "INSERT INTO documents (id, content_type, size_bytes, sha256, content, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -244,76 +282,52 @@ impl Storage {
         })
     }
 
-    /// Looks at an idempotency key and takes it when it is new (or abandoned). Expired keys are purged first.
+    /// Looks at an idempotency key without taking it: the key is written by the transaction that stores its
+    /// request ([`Storage::create_pre_registration`]), so a submission costs one commit, and a request that fails
+    /// leaves nothing to release.
     #[tracing::instrument(skip_all, err)]
-    pub async fn idempotency_begin(
+    pub async fn idempotency_lookup(
         &self,
         key: &str,
         body_hash: &str,
     ) -> Result<IdempotencyBegin, StorageError> {
         let now = now();
-        with_pool!(self, pool => {
-            // A row deleted between the insert and the select (its request failed) means: try again.
-            for _ in 0..3 {
-                let inserted = sqlx::query(
-                    "INSERT INTO idempotency_keys (key, body_hash, state, created_at, updated_at) \
-                     VALUES ($1, $2, 'running', $3, $3) ON CONFLICT (key) DO NOTHING",
-                )
-                .bind(key)
-                .bind(body_hash)
-                .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected();
-                if inserted == 1 {
-                    return Ok(IdempotencyBegin::Started);
-                }
-                let row: Option<IdempotencyRow> = sqlx::query_as(
-                    "SELECT body_hash, state, response_status, response_body, updated_at \
-                     FROM idempotency_keys WHERE key = $1",
-                )
-                .bind(key)
-                .fetch_optional(pool)
-                .await?;
-                let Some(row) = row else { continue };
-                if row.body_hash != body_hash {
-                    return Ok(IdempotencyBegin::Mismatch);
-                }
-                if row.state == "done" {
-                    return Ok(IdempotencyBegin::Replay {
-                        status: row
-                            .response_status
-                            .and_then(|s| u16::try_from(s).ok())
-                            .unwrap_or(200),
-                        body: row.response_body.unwrap_or_default(),
-                    });
-                }
-                if row.updated_at < now - IDEMPOTENCY_STALE_AFTER {
-                    let taken = sqlx::query(
-                        "UPDATE idempotency_keys SET updated_at = $2 \
-                         WHERE key = $1 AND state = 'running' AND updated_at < $3",
-                    )
-                    .bind(key)
-                    .bind(now)
-                    .bind(now - IDEMPOTENCY_STALE_AFTER)
-                    .execute(pool)
-                    .await?
-                    .rows_affected();
-                    if taken == 1 {
-                        return Ok(IdempotencyBegin::Started);
-                    }
-                }
-                return Ok(IdempotencyBegin::InProgress);
-            }
-            Ok(IdempotencyBegin::InProgress)
-        })
+        let row: Option<IdempotencyRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT body_hash, state, response_status, response_body, updated_at \
+                 FROM idempotency_keys WHERE key = $1",
+            )
+            .bind(key)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(row) = row else {
+            return Ok(IdempotencyBegin::Started);
+        };
+        if row.body_hash != body_hash {
+            return Ok(IdempotencyBegin::Mismatch);
+        }
+        if row.state == "done" {
+            return Ok(IdempotencyBegin::Replay {
+                status: row
+                    .response_status
+                    .and_then(|s| u16::try_from(s).ok())
+                    .unwrap_or(200),
+                body: row.response_body.unwrap_or_default(),
+            });
+        }
+        // `running` rows were written by versions that took the key before processing; an old one is abandoned.
+        if row.updated_at < now - IDEMPOTENCY_STALE_AFTER {
+            return Ok(IdempotencyBegin::Started);
+        }
+        Ok(IdempotencyBegin::InProgress)
     }
 
     /// Forgets the keys older than [`IDEMPOTENCY_TTL`]; run in the background, off the submission's path.
     #[tracing::instrument(skip_all, err)]
     pub async fn purge_expired_idempotency_keys(&self) -> Result<u64, StorageError> {
         let before = now() - IDEMPOTENCY_TTL;
-        let purged = with_pool!(self, pool => {
+        let purged = with_write!(self, pool => {
             sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
                 .bind(before)
                 .execute(pool)
@@ -329,7 +343,7 @@ impl Storage {
     /// the same transaction that completes the key).
     #[tracing::instrument(skip_all, err)]
     pub async fn release_abandoned_idempotency_keys(&self) -> Result<u64, StorageError> {
-        let released = with_pool!(self, pool => {
+        let released = with_write!(self, pool => {
             sqlx::query("DELETE FROM idempotency_keys WHERE state = 'running'")
                 .execute(pool)
                 .await?
@@ -338,31 +352,41 @@ impl Storage {
         Ok(released)
     }
 
-    /// Gives a key back after its request failed, so that a retry with the same key is processed anew.
-    #[tracing::instrument(skip_all, err)]
-    pub async fn idempotency_release(&self, key: &str) -> Result<(), StorageError> {
-        with_pool!(self, pool => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND state = 'running'")
-                .bind(key)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// Stores a pre-registration, completes its idempotency key with the response, writes the audit entry and
-    /// queues the emails, all in one transaction. A unique violation (the document was attached meanwhile, or a
-    /// reference collision) is [`StorageError::Conflict`].
+    /// Stores a pre-registration with its idempotency key and response, the audit entry and the queued emails, all
+    /// in one transaction (one commit per submission). `Ok(None)`: the key was taken meanwhile by a concurrent
+    /// request with the same key (look it up again). A unique violation (the document was attached meanwhile, or
+    /// a reference collision) is [`StorageError::Conflict`].
     #[tracing::instrument(skip_all, fields(site_id = submission.request.site_id), err(level = "debug"))]
     pub async fn create_pre_registration(
         &self,
         submission: &Submission<'_>,
-    ) -> Result<i64, StorageError> {
+    ) -> Result<Option<i64>, StorageError> {
         let r = submission.request;
         let now = now();
         let prenoms = serde_json::to_string(&r.prenoms).unwrap_or_else(|_| "[]".to_owned());
         let commune_libre = r.lieu_commune_libre.is_some();
         with_tx!(self, tx => {
+            // First, so that a concurrent twin stops here. PostgreSQL: waits for the twin's transaction to end.
+            let key_taken = sqlx::query(
+                "INSERT INTO idempotency_keys (key, body_hash, state, response_status, response_body, created_at, \
+                 updated_at) VALUES ($1, $2, 'done', $3, $4, $5, $5) ON CONFLICT (key) DO UPDATE SET \
+                 body_hash = excluded.body_hash, state = 'done', response_status = excluded.response_status, \
+                 response_body = excluded.response_body, created_at = excluded.created_at, \
+                 updated_at = excluded.updated_at \
+                 WHERE idempotency_keys.state = 'running' AND idempotency_keys.updated_at < $6",
+            )
+            .bind(submission.idempotency_key)
+            .bind(submission.body_hash)
+            .bind(i64::from(submission.response_status))
+            .bind(submission.response_body)
+            .bind(now)
+            .bind(now - IDEMPOTENCY_STALE_AFTER)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if key_taken == 0 {
+                return Ok(None);
+            }
             let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
                 "INSERT INTO pre_registrations (reference, site_id, status, etat_civil_certifie, civilite, \
                  nom_naissance, prenoms, date_naissance, lieu_commune_cog, lieu_pays_cog, lieu_ville_etrangere, \
@@ -427,16 +451,6 @@ impl Storage {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "UPDATE idempotency_keys SET state = 'done', response_status = $2, response_body = $3, \
-                 updated_at = $4 WHERE key = $1",
-            )
-            .bind(submission.idempotency_key)
-            .bind(i64::from(submission.response_status))
-            .bind(submission.response_body)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
                 "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(now)
@@ -460,7 +474,7 @@ impl Storage {
                 .await?;
             }
             tx.commit().await?;
-            Ok(id)
+            Ok(Some(id))
         })
     }
 
@@ -485,7 +499,7 @@ impl Storage {
         hash: &str,
     ) -> Result<Option<(String, OffsetDateTime)>, StorageError> {
         let now = now();
-        with_pool!(self, pool => {
+        with_write!(self, pool => {
             sqlx::query(
                 "UPDATE pre_registrations SET email_confirmed_at = $2 \
                  WHERE email_token_hash = $1 AND email_confirmed_at IS NULL",
@@ -522,38 +536,47 @@ impl Storage {
         .await?))
     }
 
-    /// Claims one due email until `lease_until` (several instances never claim the same row: the update re-checks
-    /// the claim condition on the row it changes) and counts the attempt.
+    /// Claims up to `limit` due emails until `lease_until` and counts their attempt, in one statement (several
+    /// instances never claim the same row: the update re-checks the claim condition on each row it changes).
     #[tracing::instrument(skip_all, err)]
-    pub async fn claim_email(
+    pub async fn claim_emails(
         &self,
         lease_until: OffsetDateTime,
-    ) -> Result<Option<OutboxEmail>, StorageError> {
+        limit: i64,
+    ) -> Result<Vec<OutboxEmail>, StorageError> {
         let now = now();
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, OutboxEmail>(
+        let mut claimed = with_write!(self, pool => sqlx::query_as::<_, OutboxEmail>(
             "UPDATE mail_outbox SET claimed_until = $2, attempts = attempts + 1 \
-             WHERE id = (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-                 AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY next_attempt_at, id LIMIT 1) \
+             WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                 AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY next_attempt_at, id LIMIT $3) \
              AND sent_at IS NULL AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) \
              RETURNING id, recipient, subject, text_body, html_body, created_at, attempts",
         )
         .bind(now)
         .bind(lease_until)
-        .fetch_optional(pool)
-        .await?))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?);
+        // RETURNING gives no order: send the oldest first.
+        claimed.sort_by_key(|email| email.id);
+        Ok(claimed)
     }
 
-    /// Records a successful send.
-    pub async fn email_sent(&self, id: i64) -> Result<(), StorageError> {
-        with_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE mail_outbox SET sent_at = $2, next_attempt_at = NULL, claimed_until = NULL, \
-                 last_error = NULL WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now())
-            .execute(pool)
-            .await?;
+    /// Records successful sends, in one statement.
+    pub async fn emails_sent(&self, ids: &[i64]) -> Result<(), StorageError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE mail_outbox SET sent_at = $1, next_attempt_at = NULL, claimed_until = NULL, \
+             last_error = NULL WHERE id IN ({})",
+            super::queue::in_list(ids)
+        );
+        with_write!(self, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(now())
+                .execute(pool)
+                .await?;
         });
         Ok(())
     }
@@ -565,7 +588,7 @@ impl Storage {
         error: &str,
         retry_at: Option<OffsetDateTime>,
     ) -> Result<(), StorageError> {
-        with_pool!(self, pool => {
+        with_write!(self, pool => {
             sqlx::query(
                 "UPDATE mail_outbox SET last_error = $2, next_attempt_at = $3, claimed_until = NULL \
                  WHERE id = $1",

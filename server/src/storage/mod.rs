@@ -10,6 +10,7 @@ mod directory;
 pub mod ecps;
 mod embed;
 mod gestion;
+mod group_commit;
 mod postgres;
 mod queue;
 mod sqlite;
@@ -207,6 +208,9 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the database directory")]
     Io(#[from] std::io::Error),
+    /// A commit could not be made durable (SQLite's write-ahead log not synced): the write may be lost.
+    #[error("the write could not be synced to disk")]
+    Durability(#[source] std::io::Error),
 }
 
 impl From<sqlx::Error> for StorageError {
@@ -222,7 +226,7 @@ impl StorageError {
             self,
             Self::Database(
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            )
+            ) | Self::Durability(_)
         )
     }
 }

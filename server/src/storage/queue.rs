@@ -291,7 +291,8 @@ const DEMANDE_SELECT: &str = "SELECT p.id, p.reference, p.site_id, s.nom AS site
      FROM pre_registrations p JOIN sites s ON s.id = p.site_id JOIN documents d ON d.id = p.document_id \
      LEFT JOIN gestionnaires g ON g.id = p.decided_by";
 
-fn in_list(ids: &[i64]) -> String {
+/// `1, 2, 3`: ids for an `IN (…)` clause (integers only, so nothing to escape).
+pub(super) fn in_list(ids: &[i64]) -> String {
     ids.iter()
         .map(i64::to_string)
         .collect::<Vec<_>>()
