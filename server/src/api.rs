@@ -448,6 +448,22 @@ impl utoipa::Modify for RealResponses {
         use utoipa::openapi::{ObjectBuilder, RefOr, Type};
 
         add_links(openapi);
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "session",
+                utoipa::openapi::security::SecurityScheme::ApiKey(
+                    utoipa::openapi::security::ApiKey::Cookie(
+                        utoipa::openapi::security::ApiKeyValue::with_description(
+                            "enrole_session",
+                            "Cookie de session HttpOnly posé par POST /api/v1/auth/sign-in (gestionnaire) ou \
+                             POST /api/v1/activation/confirm (professionnel) ; nommé __Host-enrole_session quand \
+                             le service est servi en HTTPS.",
+                        ),
+                    ),
+                ),
+            );
 
         for (path, item) in &mut openapi.paths.paths {
             let operations = [
@@ -492,6 +508,11 @@ impl utoipa::Modify for RealResponses {
                 }
                 if needs_session(path) {
                     add("401", "Pas de session, ou session expirée");
+                    operation.security =
+                        Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+                            "session",
+                            Vec::<String>::new(),
+                        )]);
                 }
                 if changes_state && CSRF_PREFIXES.iter().any(|p| path.starts_with(p)) {
                     add(

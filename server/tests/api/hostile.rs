@@ -55,6 +55,11 @@ async fn every_operation_documents_the_errors_of_the_shared_layers_with_the_one_
         }
         if path.starts_with("/api/v1/gestion/") || path.starts_with("/api/v1/espace/") {
             assert!(has("401"), "{method} {path}: no 401");
+            assert_eq!(
+                operation["security"],
+                serde_json::json!([{"session": []}]),
+                "{method} {path}: the session is not declared"
+            );
         }
         let reads_address = operation["parameters"]
             .as_array()
@@ -74,6 +79,35 @@ async fn every_operation_documents_the_errors_of_the_shared_layers_with_the_one_
             }
         }
     }
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_a_declared_security_scheme() {
+    let app = TestApp::spawn().await;
+    let document = document(&app).await;
+    let scheme = &document["components"]["securitySchemes"]["session"];
+    assert_eq!(scheme["type"], "apiKey");
+    assert_eq!(scheme["in"], "cookie");
+    assert_eq!(scheme["name"], "enrole_session");
+    for public in [
+        "/api/v1/auth/sign-in",
+        "/api/v1/activation/start",
+        "/api/v1/pre-registrations",
+    ] {
+        assert!(
+            document["paths"][public]["post"]["security"].is_null(),
+            "{public}"
+        );
+    }
+    // What the scheme says: no cookie, or a cookie naming no session, is 401.
+    let response = app
+        .client
+        .get(app.url("/api/v1/espace/profil"))
+        .header("cookie", "enrole_session=no-session")
+        .send()
+        .await
+        .unwrap();
+    assert_envelope(response, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
 
 #[tokio::test]
