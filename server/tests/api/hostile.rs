@@ -275,3 +275,29 @@ async fn a_json_operation_answers_415_and_403_as_documented() {
         assert_envelope(response, StatusCode::FORBIDDEN, "forbidden").await;
     }
 }
+
+#[tokio::test]
+async fn a_null_site_id_is_allowed_and_only_the_idempotency_key_rules_give_400() {
+    // schemathesis' first finding: `site_id: null` "refused with 400". The body was fine (site_id is optional and
+    // nullable); the generated Idempotency-Key was not 1 to 255 visible ASCII characters, now documented.
+    let app = TestApp::spawn().await;
+    let (site_id, finess) = crate::intake::site(&app).await;
+    let document = app.document_id().await;
+    let mut request = crate::intake::valid_request(site_id, &finess, &document);
+    request["site_id"] = Value::Null;
+    for key in ["", " ", "clé-accentuée", &"k".repeat(256)] {
+        assert_envelope(
+            app.submit(Some(key), &request).await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        )
+        .await;
+    }
+    let response = app.submit(Some(&crate::intake::key()), &request).await;
+    assert_ne!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY].contains(&response.status()),
+        "{}",
+        response.status()
+    );
+}
