@@ -47,6 +47,8 @@ trap 'stop_server; rm -rf "$work"' EXIT INT TERM
 
 port=$(free_port)
 base="http://127.0.0.1:$port"
+# schemathesis (requests) and curl go straight to the loopback server, whatever proxy the environment names.
+export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
 export ENROLE_DATABASE_URL="sqlite://$work/enrole.sqlite?mode=rwc"
 export ENROLE_LISTEN="127.0.0.1:$port"
 export ENROLE_PUBLIC_URL="$base"

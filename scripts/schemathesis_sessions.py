@@ -10,6 +10,7 @@ Prints shell assignments: GESTION_SESSION=… and PRO_SESSION=… (the values of
 Standard library only: it runs with any Python 3.
 """
 
+import email
 import json
 import os
 import re
@@ -28,6 +29,10 @@ EMAIL = "gestionnaire.demo@enrole.localhost"
 PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0"
 
 
+# Straight to the loopback server, whatever proxy the environment names.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def call(method, path, body=None, headers=None, raw=None, content_type="application/json"):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     request = urllib.request.Request(BASE + path, data=data, method=method)
@@ -36,7 +41,7 @@ def call(method, path, body=None, headers=None, raw=None, content_type="applicat
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with OPENER.open(request, timeout=30) as response:
             text = response.read().decode()
             return response.status, (json.loads(text) if text else None), response.headers
     except urllib.error.HTTPError as err:
@@ -73,8 +78,6 @@ def email_code(to):
             if "-code-" in name and name.endswith(".eml"):
                 raw = open(os.path.join(OUTBOX, name), encoding="latin-1").read()
                 if to in raw:
-                    import email
-
                     message = email.message_from_string(raw)
                     for part in message.walk():
                         if part.get_content_type() == "text/plain":
