@@ -519,6 +519,22 @@ impl utoipa::Modify for RealResponses {
                         "403",
                         "Requête refusée : origine ou en-tête X-Enrole-Csrf manquants (protection CSRF)",
                     );
+                    // Every one of them needs the header (its schema is set below), not only those that say so.
+                    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                    let declared = parameters.iter().any(|p| {
+                        matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case(auth::CSRF_HEADER))
+                    });
+                    if !declared {
+                        parameters.push(RefOr::T(
+                            utoipa::openapi::path::ParameterBuilder::new()
+                                .name("X-Enrole-Csrf")
+                                .parameter_in(ParameterIn::Header)
+                                .description(Some(
+                                    "Toujours « 1 », avec l'en-tête Origin de l'application (protection CSRF)",
+                                ))
+                                .build(),
+                        ));
+                    }
                 }
                 let Some(parameters) = operation.parameters.as_mut() else {
                     continue;

@@ -52,6 +52,17 @@ async fn every_operation_documents_the_errors_of_the_shared_layers_with_the_one_
         .any(|p| path.starts_with(p));
         if csrf && method != "get" {
             assert!(has("403"), "{method} {path}: no 403 (CSRF)");
+            let header = operation["parameters"]
+                .as_array()
+                .and_then(|ps| ps.iter().find(|p| p["name"] == "X-Enrole-Csrf").cloned())
+                .unwrap_or_else(|| panic!("{method} {path}: X-Enrole-Csrf not declared"));
+            assert_eq!(header["in"], "header");
+            assert_eq!(header["required"], true, "{method} {path}");
+            assert_eq!(
+                header["schema"]["enum"],
+                serde_json::json!(["1"]),
+                "{method} {path}"
+            );
         }
         if path.starts_with("/api/v1/gestion/") || path.starts_with("/api/v1/espace/") {
             assert!(has("401"), "{method} {path}: no 401");
