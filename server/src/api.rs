@@ -370,7 +370,27 @@ struct ApiLink {
     value: &'static str,
 }
 
-const LINKS: [ApiLink; 4] = [
+const LINKS: [ApiLink; 6] = [
+    ApiLink {
+        from: "/api/v1/pre-registrations",
+        method: "post",
+        status: "201",
+        name: "Status",
+        to: "/api/v1/suivi/{token}",
+        to_method: "get",
+        parameter: "token",
+        value: "$response.body#/status_token",
+    },
+    ApiLink {
+        from: "/api/v1/pre-registrations",
+        method: "post",
+        status: "201",
+        name: "Corrections",
+        to: "/api/v1/suivi/{token}/corrections",
+        to_method: "get",
+        parameter: "token",
+        value: "$response.body#/status_token",
+    },
     ApiLink {
         from: "/api/v1/gestion/integration/origines",
         method: "post",

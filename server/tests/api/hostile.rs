@@ -185,6 +185,39 @@ async fn created_resources_link_to_their_reading_operations() {
 }
 
 #[tokio::test]
+async fn a_created_pre_registration_links_to_its_status_by_token() {
+    let app = TestApp::spawn().await;
+    let document = document(&app).await;
+    let links =
+        &document["paths"]["/api/v1/pre-registrations"]["post"]["responses"]["201"]["links"];
+    assert_eq!(
+        links["Status"]["operationRef"],
+        "#/paths/~1api~1v1~1suivi~1{token}/get"
+    );
+    assert_eq!(
+        links["Status"]["parameters"]["token"],
+        "$response.body#/status_token"
+    );
+    // The link works: the token answered opens the status.
+    let (site_id, finess) = crate::intake::site(&app).await;
+    let document_id = app.document_id().await;
+    let request = crate::intake::valid_request(site_id, &finess, &document_id);
+    let created = json_body(
+        app.submit(Some(&crate::intake::key()), &request).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let token = created["status_token"].as_str().unwrap();
+    assert_eq!(created["status_url"], format!("/suivi/{token}"));
+    let status = json_body(
+        app.get(&format!("/api/v1/suivi/{token}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(status["reference"], created["reference"]);
+}
+
+#[tokio::test]
 async fn a_queue_filter_beyond_a_century_is_refused_not_a_crash() {
     let app = TestApp::spawn().await;
     let (ej, _) = establishment(&app, 41).await;
