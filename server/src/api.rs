@@ -370,7 +370,77 @@ struct ApiLink {
     value: &'static str,
 }
 
-const LINKS: [ApiLink; 6] = [
+const LINKS: [ApiLink; 13] = [
+    ApiLink {
+        from: "/api/v1/gestion/demandes",
+        method: "get",
+        status: "200",
+        name: "FirstRequest",
+        to: "/api/v1/gestion/demandes/{id}",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/demandes/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/demandes",
+        method: "get",
+        status: "200",
+        name: "FirstRequestDocument",
+        to: "/api/v1/gestion/demandes/{id}/document",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/demandes/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/demandes",
+        method: "get",
+        status: "200",
+        name: "FirstRequestDecision",
+        to: "/api/v1/gestion/demandes/{id}/decision",
+        to_method: "post",
+        parameter: "id",
+        value: "$response.body#/demandes/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/professionnels",
+        method: "get",
+        status: "200",
+        name: "FirstProfessional",
+        to: "/api/v1/gestion/professionnels/{id}",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/professionnels/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/professionnels",
+        method: "get",
+        status: "200",
+        name: "FirstProfessionalHistory",
+        to: "/api/v1/gestion/professionnels/{id}/historique",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/professionnels/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/professionnels",
+        method: "get",
+        status: "200",
+        name: "FirstProfessionalExercice",
+        to: "/api/v1/gestion/professionnels/{id}/exercice",
+        to_method: "put",
+        parameter: "id",
+        value: "$response.body#/professionnels/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/professionnels",
+        method: "get",
+        status: "200",
+        name: "FirstProfessionalSituation",
+        to: "/api/v1/gestion/professionnels/{id}/situations",
+        to_method: "post",
+        parameter: "id",
+        value: "$response.body#/professionnels/0/id",
+    },
     ApiLink {
         from: "/api/v1/pre-registrations",
         method: "post",
@@ -442,6 +512,7 @@ fn add_links(openapi: &mut utoipa::openapi::OpenApi) {
         };
         let operation = match link.method {
             "post" => item.post.as_mut(),
+            "put" => item.put.as_mut(),
             _ => item.get.as_mut(),
         };
         let Some(RefOr::T(response)) =

@@ -176,6 +176,37 @@ async fn created_resources_link_to_their_reading_operations() {
         links["RemoveOrigin"]["parameters"]["id"],
         "$response.body#/id"
     );
+    let links = &document["paths"]["/api/v1/gestion/demandes"]["get"]["responses"]["200"]["links"];
+    assert_eq!(
+        links["FirstRequestDecision"]["operationRef"],
+        "#/paths/~1api~1v1~1gestion~1demandes~1{id}~1decision/post"
+    );
+    assert_eq!(
+        links["FirstRequest"]["parameters"]["id"],
+        "$response.body#/demandes/0/id"
+    );
+    // Every link names an operation of the document.
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            for response in responses.values() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    let target = link["operationRef"].as_str().unwrap();
+                    let (target_path, target_method) = target
+                        .strip_prefix("#/paths/")
+                        .and_then(|t| t.rsplit_once('/'))
+                        .unwrap();
+                    let target_path = target_path.replace("~1", "/").replace("~0", "~");
+                    assert!(
+                        document["paths"][&target_path][target_method].is_object(),
+                        "{method} {path}: link {name} to {target}"
+                    );
+                }
+            }
+        }
+    }
     let links =
         &document["paths"]["/api/v1/gestion/enregistrements"]["post"]["responses"]["201"]["links"];
     assert_eq!(
