@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Hostile input: schemathesis (PyPI, pinned) against the live server's OpenAPI document, every check, in three runs:
-#   1. public       — every operation, without a session (those that need one must answer 401 as documented);
-#   2. gestionnaire — the gestionnaire operations, with the demo gestionnaire's session;
-#   3. professional — the professional's space, with a professional's session (pre-registered, validated by the
+# Hostile input: schemathesis (PyPI, pinned) against the live server's OpenAPI document, every check, in five runs:
+#   1. public       — the operations that need no session;
+#   2. professional — the professional's space, with a professional's session (pre-registered, validated by the
 #      gestionnaire and e-CPS activated through the real flow: codes read from the email and SMS files the server
-#      writes; see scripts/schemathesis_sessions.py).
-# The sign-out operations are left out of the authenticated runs: they would end the session under test (they run
-# in the public run, without one); the gestionnaire's password operation uses a one-time link, not the session, and
-# runs in the public run. Stateful testing follows the OpenAPI links. Fails on any failure, any server error, or a
-# panic in the server log. Runs $ENROLE_BIN when set (scripts/test.sh: the binary its tests built), else builds the
+#      writes; see scripts/schemathesis_sessions.py);
+#   3. gestionnaire — the gestionnaire operations, with the demo gestionnaire's session;
+#   4., 5. each sign-out, with a second session of its own: signing out would end the session of runs 2 and 3.
+# The gestionnaire's password operation uses a one-time link, not the session: it runs in the public run.
+# In runs 2 to 5 the check ignored_auth also sends each request without the session and expects 401. Stateful
+# testing follows the OpenAPI links. Fails on any failure, any server error, any warning that means the run did not
+# test what it should (schemathesis.toml), or a panic in the server log. Runs $ENROLE_BIN when set (scripts/test.sh: the binary its tests built), else builds the
 # debug `enrole` binary.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -81,7 +82,8 @@ for _ in $(seq 1 100); do
 done
 
 eval "$(python3 "$ROOT/scripts/schemathesis_sessions.py" "$base" "$ENROLE_OUTBOX_DIR" "$token")"
-[ -n "${GESTION_SESSION:-}" ] && [ -n "${PRO_SESSION:-}" ] || die "the sessions could not be opened"
+[ -n "${GESTION_SESSION:-}" ] && [ -n "${PRO_SESSION:-}" ] && [ -n "${GESTION_SIGN_OUT_SESSION:-}" ] &&
+  [ -n "${PRO_SIGN_OUT_SESSION:-}" ] || die "the sessions could not be opened"
 
 # The session goes in as the document's security scheme `session` (schemathesis.toml), so that schemathesis also
 # checks that the server refuses what it sends without it (check ignored_auth); the public run's cookie names no
@@ -101,11 +103,24 @@ run() {
     "$@") || failed+=("$name")
   printf '    (schemathesis %s: %ss)\n' "$name" $((SECONDS - start))
 }
-run public no-session
-run gestionnaire "$GESTION_SESSION" --include-path-regex '^/api/v1/(gestion/|auth/me$)'
-# No OpenAPI link joins the professional's operations: no stateful phase there.
+# Public: the operations that need no session (those that do are checked without one by ignored_auth below).
+run public no-session --exclude-path-regex '^/api/v1/(gestion/|espace/|auth/(me|sign-out)$)'
+# The professional runs before the gestionnaire, whose run may correct that professional's contact or close their
+# situations. No OpenAPI link joins the professional's operations: no stateful phase there.
 run professional "$PRO_SESSION" --phases examples,coverage,fuzzing \
   --include-path-regex '^/api/v1/espace/' --exclude-path /api/v1/espace/sign-out
+run gestionnaire "$GESTION_SESSION" --include-path-regex '^/api/v1/(gestion/|auth/me$)'
+# Signing out ends the session: each sign-out gets a session of its own, opened for it.
+run professional-sign-out "$PRO_SIGN_OUT_SESSION" --phases examples,coverage,fuzzing \
+  --include-path /api/v1/espace/sign-out
+run gestionnaire-sign-out "$GESTION_SIGN_OUT_SESSION" --phases examples,coverage,fuzzing \
+  --include-path /api/v1/auth/sign-out
+# Those sessions did end (the sign-out worked at least once, and not only its refusals).
+for check in "auth/me $GESTION_SIGN_OUT_SESSION" "espace/profil $PRO_SIGN_OUT_SESSION"; do
+  read -r path session <<<"$check"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: enrole_session=$session" "$base/api/v1/$path")
+  [ "$code" = 401 ] || { warn "the session signed out by schemathesis still answers $code on /api/v1/$path"; failed+=(sign-out); }
+done
 
 stop_server
 if grep -Eq 'panicked' "$work/server.log"; then

@@ -1,7 +1,8 @@
 """Opens the two sessions the schemathesis runs use, through the public API of a running Enrôle (demo data).
 
 Usage: schemathesis_sessions.py BASE_URL OUTBOX_DIR PASSWORD_TOKEN
-Prints shell assignments: GESTION_SESSION=… and PRO_SESSION=… (the values of the session cookies).
+Prints shell assignments: GESTION_SESSION, PRO_SESSION (the values of the session cookies under test) and
+GESTION_SIGN_OUT_SESSION, PRO_SIGN_OUT_SESSION (second sessions of the same people, for the sign-out runs).
 
 1. The demo gestionnaire chooses a password with the one-time token printed by `enrole seed-demo`, then signs in.
 2. A professional pre-registers at the demo site (document, notice, request), the gestionnaire validates the
@@ -72,16 +73,22 @@ def six_digits(text):
     return match.group(1) if match else None
 
 
+SEEN = set()
+
+
 def email_code(to):
+    """The code of the next unread code email to `to`."""
+
     def find():
         for name in sorted(os.listdir(OUTBOX)):
-            if "-code-" in name and name.endswith(".eml"):
+            if "-code-" in name and name.endswith(".eml") and name not in SEEN:
                 raw = open(os.path.join(OUTBOX, name), encoding="latin-1").read()
                 if to in raw:
                     message = email.message_from_string(raw)
                     for part in message.walk():
                         if part.get_content_type() == "text/plain":
                             text = part.get_payload(decode=True).decode("utf-8", "replace")
+                            SEEN.add(name)
                             return six_digits(text)
         return None
 
@@ -89,15 +96,17 @@ def email_code(to):
 
 
 def sms_code(to):
+    """The code of the next unread SMS to `to`."""
     directory = os.path.join(OUTBOX, "sms")
 
     def find():
         if not os.path.isdir(directory):
             return None
         for name in sorted(os.listdir(directory)):
-            if name.endswith(".txt"):
+            if name.endswith(".txt") and name not in SEEN:
                 text = open(os.path.join(directory, name), encoding="utf-8").read()
                 if text.startswith(f"To: {to}\n"):
+                    SEEN.add(name)
                     return six_digits(text)
         return None
 
@@ -148,18 +157,29 @@ def main():
     row = next(d for d in queue["demandes"] if d["reference"] == created["reference"])
     _, decided, _ = call("POST", f"/api/v1/gestion/demandes/{row['id']}/decision", {"decision": "validate"}, with_session)
 
-    # 4. e-CPS activation with the two codes.
-    _, challenge, _ = call("POST", "/api/v1/activation/start", {"rpps": decided["rpps"]}, CSRF)
-    codes = {
-        "challenge_id": challenge["challenge_id"],
-        "email_code": email_code(email_address),
-        "sms_code": sms_code("+33612345678"),
-    }
-    _, _, headers = call("POST", "/api/v1/activation/confirm", codes, CSRF)
-    professional = session_cookie(headers)
+    # 4. e-CPS activation with the two codes, then a second sign-in the same way (for the sign-out run).
+    def professional_session():
+        _, challenge, _ = call("POST", "/api/v1/activation/start", {"rpps": decided["rpps"]}, CSRF)
+        codes = {
+            "challenge_id": challenge["challenge_id"],
+            "email_code": email_code(email_address),
+            "sms_code": sms_code("+33612345678"),
+        }
+        _, _, headers = call("POST", "/api/v1/activation/confirm", codes, CSRF)
+        return session_cookie(headers)
 
-    print(f"GESTION_SESSION='{gestion.split('=', 1)[1]}'")
-    print(f"PRO_SESSION='{professional.split('=', 1)[1]}'")
+    professional = professional_session()
+    professional_again = professional_session()
+    _, _, headers = call("POST", "/api/v1/auth/sign-in", {"email": EMAIL, "password": PASSWORD}, CSRF)
+    gestion_again = session_cookie(headers)
+
+    for name, pair in [
+        ("GESTION_SESSION", gestion),
+        ("PRO_SESSION", professional),
+        ("GESTION_SIGN_OUT_SESSION", gestion_again),
+        ("PRO_SIGN_OUT_SESSION", professional_again),
+    ]:
+        print(f"{name}='{pair.split('=', 1)[1]}'")
 
 
 main()
