@@ -376,3 +376,28 @@ async fn a_null_site_id_is_allowed_and_only_the_idempotency_key_rules_give_400()
         response.status()
     );
 }
+
+#[tokio::test]
+async fn a_document_is_recognised_by_its_content_whatever_its_content_type() {
+    // As documented: the Content-Type sent is ignored (never 415); bytes that are no PDF, JPEG or PNG are 422.
+    let app = TestApp::spawn().await;
+    for content_type in ["application/octet-stream", "text/plain", "application/json"] {
+        json_body(
+            app.upload_document(crate::intake::PNG, content_type).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let body = assert_envelope(
+            app.upload_document(b"[2147483646]", content_type).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        )
+        .await;
+        assert!(body["error"]["fields"]["document"].is_array(), "{body}");
+    }
+    let document = document(&app).await;
+    let upload = &document["paths"]["/api/v1/documents"]["post"];
+    assert!(upload["requestBody"]["content"]["application/octet-stream"].is_object());
+    assert!(upload["responses"]["415"].is_null());
+    assert!(upload["responses"]["422"].is_object() && upload["responses"]["413"].is_object());
+}
