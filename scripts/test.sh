@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, unit and property tests, the API integration tests on SQLite and on
-# PostgreSQL, the wasm32 build of `shared`, and the Playwright suite in Chromium against the real server.
+# PostgreSQL, schemathesis against the live server's OpenAPI document (scripts/schemathesis.sh), the wasm32 build
+# of `shared`, and the Playwright suite in Chromium against the real server.
 # Starts a throwaway PostgreSQL cluster on a loopback port unless ENROLE_TEST_PG_URL names one, and stops it
 # at the end whatever happened. The mail tests hold a real SMTP conversation with aiosmtpd on loopback.
 set -euo pipefail
@@ -34,8 +35,11 @@ else
 fi
 ENROLE_TEST_DATABASE_URL=$PG_URL timed "API tests on PostgreSQL" cargo test --quiet --test api
 
-timed "Building the SPA" cargo run --quiet -p xtask -- build-app
+# The server binary the tests above built.
 export ENROLE_BIN="$CARGO_TARGET_DIR/debug/enrole"
+timed "Hostile input: schemathesis against the live server" "$ROOT/scripts/schemathesis.sh"
+
+timed "Building the SPA" cargo run --quiet -p xtask -- build-app
 timed "Playwright (Chromium)" bash -c 'cd end2end && npx playwright test'
 
 say "All tests passed in $((SECONDS - started))s"

@@ -306,6 +306,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         openapi_json,
     ),
     components(schemas(json::ErrorEnvelope)),
+    modifiers(&RealResponses),
     tags(
         (name = "nomenclatures", description = "Codes officiels : rôles, métiers, modes d'exercice, civilités"),
         (name = "structures", description = "Établissements (entités juridiques et sites)"),
@@ -318,3 +319,371 @@ pub async fn openapi_json() -> impl IntoResponse {
     )
 )]
 pub struct ApiDoc;
+
+/// Documents, on every operation, the answers the shared layers really give, with the one error envelope: an
+/// unreadable JSON body (400), a body over the limit (413), a body not sent as JSON (415) or of the wrong shape
+/// (422); unreadable path or query parameters (400); the CSRF refusal of state-changing requests (403); the 401 of
+/// the operations that need a session. It also states the header rules the handlers enforce (`X-Enrole-Csrf` is
+/// `1`; `Idempotency-Key` is 1 to 255 visible ASCII characters), and links a created pre-registration to its
+/// status, for stateful testing.
+struct RealResponses;
+
+/// Paths whose state-changing requests go through [`auth::csrf`].
+const CSRF_PREFIXES: [&str; 4] = [
+    "/api/v1/auth/",
+    "/api/v1/gestion/",
+    "/api/v1/activation/",
+    "/api/v1/espace/",
+];
+
+fn needs_session(path: &str) -> bool {
+    path.starts_with("/api/v1/gestion/")
+        || path.starts_with("/api/v1/espace/")
+        || path == "/api/v1/auth/me"
+        || path == "/api/v1/auth/sign-out"
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// An OpenAPI link (for stateful testing and readers): from an operation's answer to another operation.
+struct ApiLink {
+    from: &'static str,
+    method: &'static str,
+    status: &'static str,
+    name: &'static str,
+    to: &'static str,
+    to_method: &'static str,
+    /// The target's path parameter and the runtime expression of its value.
+    parameter: &'static str,
+    value: &'static str,
+}
+
+const LINKS: [ApiLink; 13] = [
+    ApiLink {
+        from: "/api/v1/gestion/demandes",
+        method: "get",
+        status: "200",
+        name: "FirstRequest",
+        to: "/api/v1/gestion/demandes/{id}",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/demandes/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/demandes",
+        method: "get",
+        status: "200",
+        name: "FirstRequestDocument",
+        to: "/api/v1/gestion/demandes/{id}/document",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/demandes/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/demandes",
+        method: "get",
+        status: "200",
+        name: "FirstRequestDecision",
+        to: "/api/v1/gestion/demandes/{id}/decision",
+        to_method: "post",
+        parameter: "id",
+        value: "$response.body#/demandes/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/professionnels",
+        method: "get",
+        status: "200",
+        name: "FirstProfessional",
+        to: "/api/v1/gestion/professionnels/{id}",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/professionnels/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/professionnels",
+        method: "get",
+        status: "200",
+        name: "FirstProfessionalHistory",
+        to: "/api/v1/gestion/professionnels/{id}/historique",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/professionnels/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/professionnels",
+        method: "get",
+        status: "200",
+        name: "FirstProfessionalExercice",
+        to: "/api/v1/gestion/professionnels/{id}/exercice",
+        to_method: "put",
+        parameter: "id",
+        value: "$response.body#/professionnels/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/professionnels",
+        method: "get",
+        status: "200",
+        name: "FirstProfessionalSituation",
+        to: "/api/v1/gestion/professionnels/{id}/situations",
+        to_method: "post",
+        parameter: "id",
+        value: "$response.body#/professionnels/0/id",
+    },
+    ApiLink {
+        from: "/api/v1/pre-registrations",
+        method: "post",
+        status: "201",
+        name: "Status",
+        to: "/api/v1/suivi/{token}",
+        to_method: "get",
+        parameter: "token",
+        value: "$response.body#/status_token",
+    },
+    ApiLink {
+        from: "/api/v1/pre-registrations",
+        method: "post",
+        status: "201",
+        name: "Corrections",
+        to: "/api/v1/suivi/{token}/corrections",
+        to_method: "get",
+        parameter: "token",
+        value: "$response.body#/status_token",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/integration/origines",
+        method: "post",
+        status: "201",
+        name: "RemoveOrigin",
+        to: "/api/v1/gestion/integration/origines/{id}",
+        to_method: "delete",
+        parameter: "id",
+        value: "$response.body#/id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/enregistrements",
+        method: "post",
+        status: "201",
+        name: "Professional",
+        to: "/api/v1/gestion/professionnels/{id}",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/professional_id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/enregistrements",
+        method: "post",
+        status: "201",
+        name: "ProfessionalHistory",
+        to: "/api/v1/gestion/professionnels/{id}/historique",
+        to_method: "get",
+        parameter: "id",
+        value: "$response.body#/professional_id",
+    },
+    ApiLink {
+        from: "/api/v1/gestion/professionnels/{id}/situations",
+        method: "post",
+        status: "201",
+        name: "SameProfessional",
+        to: "/api/v1/gestion/professionnels/{id}",
+        to_method: "get",
+        parameter: "id",
+        value: "$request.path.id",
+    },
+];
+
+fn add_links(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    for link in LINKS {
+        let Some(item) = openapi.paths.paths.get_mut(link.from) else {
+            continue;
+        };
+        let operation = match link.method {
+            "post" => item.post.as_mut(),
+            "put" => item.put.as_mut(),
+            _ => item.get.as_mut(),
+        };
+        let Some(RefOr::T(response)) =
+            operation.and_then(|op| op.responses.responses.get_mut(link.status))
+        else {
+            continue;
+        };
+        let pointer = link.to.replace('~', "~0").replace('/', "~1");
+        response.links.insert(
+            link.name.to_owned(),
+            RefOr::T(
+                LinkBuilder::new()
+                    .operation_ref(format!("#/paths/{pointer}/{}", link.to_method))
+                    .parameter(link.parameter, link.value)
+                    .build(),
+            ),
+        );
+    }
+}
+
+impl utoipa::Modify for RealResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ObjectBuilder, RefOr, Type};
+
+        add_links(openapi);
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "session",
+                utoipa::openapi::security::SecurityScheme::ApiKey(
+                    utoipa::openapi::security::ApiKey::Cookie(
+                        utoipa::openapi::security::ApiKeyValue::with_description(
+                            "enrole_session",
+                            "Cookie de session HttpOnly posé par POST /api/v1/auth/sign-in (gestionnaire) ou \
+                             POST /api/v1/activation/confirm (professionnel) ; nommé __Host-enrole_session quand \
+                             le service est servi en HTTPS.",
+                        ),
+                    ),
+                ),
+            );
+
+        for (path, item) in &mut openapi.paths.paths {
+            let operations = [
+                (&mut item.get, false),
+                (&mut item.post, true),
+                (&mut item.put, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
+            ];
+            for (operation, changes_state) in operations {
+                let Some(operation) = operation.as_mut() else {
+                    continue;
+                };
+                let mut add = |status: &str, description: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(description));
+                };
+                let json_body = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|body| match body {
+                        RefOr::T(body) => body.content.contains_key("application/json"),
+                        RefOr::Ref(_) => false,
+                    });
+                if json_body {
+                    add("400", "Corps de requête illisible (JSON mal formé)");
+                    add("413", "Corps de requête trop volumineux");
+                    add(
+                        "415",
+                        "Corps de requête non envoyé en JSON (Content-Type: application/json)",
+                    );
+                    add(
+                        "422",
+                        "Corps de requête ne correspondant pas au format attendu, ou champs invalides",
+                    );
+                }
+                if operation.request_body.is_some() {
+                    add("413", "Corps de requête trop volumineux");
+                }
+                if needs_session(path) {
+                    add("401", "Pas de session, ou session expirée");
+                    operation.security =
+                        Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+                            "session",
+                            Vec::<String>::new(),
+                        )]);
+                }
+                if changes_state && CSRF_PREFIXES.iter().any(|p| path.starts_with(p)) {
+                    add(
+                        "403",
+                        "Requête refusée : origine ou en-tête X-Enrole-Csrf manquants (protection CSRF)",
+                    );
+                    // Every one of them needs the header (its schema is set below), not only those that say so.
+                    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                    let declared = parameters.iter().any(|p| {
+                        matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case(auth::CSRF_HEADER))
+                    });
+                    if !declared {
+                        parameters.push(RefOr::T(
+                            utoipa::openapi::path::ParameterBuilder::new()
+                                .name("X-Enrole-Csrf")
+                                .parameter_in(ParameterIn::Header)
+                                .description(Some(
+                                    "Toujours « 1 », avec l'en-tête Origin de l'application (protection CSRF)",
+                                ))
+                                .build(),
+                        ));
+                    }
+                }
+                let Some(parameters) = operation.parameters.as_mut() else {
+                    continue;
+                };
+                let mut reads_address = false;
+                for parameter in parameters.iter_mut() {
+                    let RefOr::T(parameter) = parameter else {
+                        continue;
+                    };
+                    match parameter.parameter_in {
+                        ParameterIn::Path | ParameterIn::Query => reads_address = true,
+                        _ => {}
+                    }
+                    if parameter.name.eq_ignore_ascii_case(auth::CSRF_HEADER) {
+                        parameter.required = utoipa::openapi::Required::True;
+                        parameter.schema = Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .enum_values(Some(["1"]))
+                                .into(),
+                        );
+                    }
+                    // The searches: `q` is required, 2 to 100 characters (and at least 2 letters or digits, a rule
+                    // answered with 422).
+                    if parameter.name == "q"
+                        && matches!(
+                            path.as_str(),
+                            "/api/v1/structures" | "/api/v1/communes" | "/api/v1/pays"
+                        )
+                    {
+                        parameter.required = utoipa::openapi::Required::True;
+                        parameter.schema = Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .min_length(Some(MIN_QUERY_CHARS))
+                                .max_length(Some(MAX_QUERY_CHARS))
+                                .into(),
+                        );
+                    }
+                    if parameter.name.eq_ignore_ascii_case("Idempotency-Key") {
+                        parameter.required = utoipa::openapi::Required::True;
+                        parameter.schema = Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .min_length(Some(1))
+                                .max_length(Some(preregistrations::MAX_IDEMPOTENCY_KEY_CHARS))
+                                .pattern(Some("^[!-~]+$"))
+                                .into(),
+                        );
+                    }
+                }
+                if reads_address {
+                    add(
+                        "400",
+                        "Paramètres de l'adresse illisibles (nombre hors limites, type inattendu…)",
+                    );
+                }
+            }
+        }
+    }
+}

@@ -49,6 +49,9 @@ async fn scope(state: &AppState, session: &GestionnaireSession) -> Result<Vec<i6
         .collect())
 }
 
+/// Largest `older_than_days` (a century): beyond it the date would leave the calendar's range.
+pub const MAX_OLDER_THAN_DAYS: u32 = 36_500;
+
 /// Filters of the queue.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -61,7 +64,8 @@ pub struct QueueQuery {
     pub role: Option<String>,
     /// A métier code (JDV_J121).
     pub metier: Option<String>,
-    /// Only requests received at least this many days ago.
+    /// Only requests received at least this many days ago (at most 36 500: a century).
+    #[param(maximum = 36500)]
     pub older_than_days: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -185,6 +189,15 @@ pub async fn queue(
             decoded
         }
     };
+    if query
+        .older_than_days
+        .is_some_and(|days| days > MAX_OLDER_THAN_DAYS)
+    {
+        errors.add(
+            "older_than_days",
+            format!("Indiquez au plus {MAX_OLDER_THAN_DAYS} jours."),
+        );
+    }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }

@@ -26,6 +26,7 @@ pub struct PlaceQuery {
     /// characters minimum.
     pub q: Option<String>,
     /// Most results wanted (1 to 50, default 20).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<usize>,
 }
 
@@ -56,10 +57,16 @@ fn checked_query(params: &PlaceQuery, what: &str) -> Result<(String, usize), Api
             format!("Saisissez au moins {MIN_QUERY_CHARS} lettres ou chiffres {what}."),
         ));
     }
-    let limit = params
-        .limit
-        .unwrap_or(DEFAULT_LIMIT)
-        .clamp(1, reference::MAX_LIMIT);
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=reference::MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::field(
+            "limit",
+            format!(
+                "Le nombre de résultats doit être compris entre 1 et {}.",
+                reference::MAX_LIMIT
+            ),
+        ));
+    }
     Ok((q.to_owned(), limit))
 }
 

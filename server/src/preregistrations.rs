@@ -455,6 +455,7 @@ async fn process(
         let created = json::PreRegistrationCreated {
             reference: new.reference.clone(),
             status_url: format!("/suivi/{status_token}"),
+            status_token: status_token.clone(),
         };
         let body = serde_json::to_string(&created)
             .map_err(|err| ApiError::Internal(anyhow::anyhow!(err)))?;

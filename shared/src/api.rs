@@ -244,6 +244,10 @@ pub struct PreRegistrationCreated {
     pub reference: String,
     /// Private status page, e.g. `/suivi/3f…` (relative to the site).
     pub status_url: String,
+    /// The token of `status_url`, for `GET /api/v1/suivi/{token}` (the OpenAPI links follow it). Empty in an
+    /// answer stored before it existed.
+    #[serde(default)]
+    pub status_token: String,
 }
 
 /// `201` answer of `POST /api/v1/documents`.

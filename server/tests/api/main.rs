@@ -16,6 +16,7 @@ mod gestion_mail;
 mod gestion_queue;
 mod health;
 mod helpers;
+mod hostile;
 mod intake;
 mod mail;
 mod multi_instance;
