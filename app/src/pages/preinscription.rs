@@ -1276,7 +1276,12 @@ pub(crate) fn StepEtatCivil() -> impl IntoView {
                 });
                 let label = format!("{} prénom", ordinal(index));
                 let remove = (index > 0).then(|| {
-                    let label = format!("Retirer le {} prénom", ordinal(index).to_lowercase());
+                    // The ordinals begin with an ASCII capital (no Unicode case tables for this).
+                    let mut ordinal = ordinal(index);
+                    if let Some(first) = ordinal.get_mut(..1) {
+                        first.make_ascii_lowercase();
+                    }
+                    let label = format!("Retirer le {ordinal} prénom");
                     view! {
                         <button type="button" class="link-button" on:click=move |_| {
                             draft.update(|d| {
