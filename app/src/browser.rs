@@ -41,6 +41,15 @@ pub fn remove(key: &str) {
     MEMORY.with(|m| m.borrow_mut().remove(key));
 }
 
+/// The first value of `name` in the page address's query string, decoded (`URLSearchParams`, as the router's query
+/// map reads it). The form's entry point has no router: it serves a single page.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}
+
 /// Today in the browser's time zone.
 pub fn today() -> CalendarDate {
     let now = js_sys::Date::new_0();

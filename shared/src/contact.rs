@@ -66,7 +66,7 @@ impl Email {
         {
             return Err(EmailError::LocalPart);
         }
-        let domain = domain.to_lowercase();
+        let domain = crate::text::lowercase(domain);
         let labels: Vec<&str> = domain.split('.').collect();
         let label_ok = |label: &str| {
             !label.is_empty()
@@ -94,7 +94,7 @@ impl Email {
 
     /// Same mailbox for the purpose of a confirmation field: equal ignoring case.
     pub fn same_address(&self, other: &Email) -> bool {
-        self.0.to_lowercase() == other.0.to_lowercase()
+        crate::text::lowercase(&self.0) == crate::text::lowercase(&other.0)
     }
 }
 

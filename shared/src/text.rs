@@ -110,13 +110,67 @@ fn fold_lower(c: char) -> Option<&'static str> {
         .or_else(|| SPECIAL.iter().find(|(l, _)| *l == c).map(|(_, f)| *f))
 }
 
-/// The single lower-case form of `c`, when lower-casing does not expand it.
-fn single_lower(c: char) -> Option<char> {
-    let mut lower = c.to_lowercase();
-    match (lower.next(), lower.next()) {
-        (Some(l), None) => Some(l),
+/// Unicode case mapping of text that is not all ASCII. Natively the standard library's; in the browser the
+/// JavaScript engine's (`String.prototype.toLowerCase` / `toUpperCase`, the same Unicode default case rules,
+/// including final sigma for a whole string), so that the app does not ship the standard library's two case
+/// tables (~24 kB of the form's download). ASCII never leaves Rust.
+#[cfg(not(target_arch = "wasm32"))]
+fn unicode_case(s: &str, upper: bool) -> String {
+    if upper {
+        s.to_uppercase()
+    } else {
+        s.to_lowercase()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn unicode_case(s: &str, upper: bool) -> String {
+    let s = js_sys::JsString::from(s);
+    String::from(if upper {
+        s.to_upper_case()
+    } else {
+        s.to_lower_case()
+    })
+}
+
+/// `s.to_lowercase()`, without the standard library's case tables in the browser (see `unicode_case`).
+pub fn lowercase(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        unicode_case(s, false)
+    }
+}
+
+/// Appends `c.to_lowercase()` to `out` (one character at a time: no final-sigma context, as `char::to_lowercase`).
+fn push_lower(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else {
+        out.push_str(&unicode_case(c.encode_utf8(&mut [0; 4]), false));
+    }
+}
+
+/// The single character `c` maps to (lower or upper case), when the mapping does not expand it.
+fn single_case(c: char, upper: bool) -> Option<char> {
+    if c.is_ascii() {
+        return Some(if upper {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
+    }
+    let mapped = unicode_case(c.encode_utf8(&mut [0; 4]), upper);
+    let mut chars = mapped.chars();
+    match (chars.next(), chars.next()) {
+        (Some(m), None) => Some(m),
         _ => None,
     }
+}
+
+/// The single lower-case form of `c`, when lower-casing does not expand it.
+fn single_lower(c: char) -> Option<char> {
+    single_case(c, false)
 }
 
 /// A letter accepted in names: ASCII or one of the table's letters, in either case.
@@ -131,11 +185,7 @@ fn compose(base: char, mark: char) -> Option<char> {
         .iter()
         .find(|(_, b, m)| *m == mark && b.chars().eq(std::iter::once(lower)))?;
     if base.is_uppercase() {
-        let mut upper = composed.to_uppercase();
-        match (upper.next(), upper.next()) {
-            (Some(u), None) => Some(u),
-            _ => None,
-        }
+        single_case(*composed, true)
     } else {
         Some(*composed)
     }
@@ -146,7 +196,11 @@ fn compose(base: char, mark: char) -> Option<char> {
 /// client and on the server.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
+    let mut lower = String::with_capacity(s.len());
+    for c in s.chars() {
+        push_lower(c, &mut lower);
+    }
+    for c in lower.chars() {
         if is_combining_mark(c) {
             continue;
         }
@@ -264,7 +318,43 @@ mod tests {
         }
     }
 
+    #[test]
+    fn case_helpers_agree_with_the_standard_library_for_every_character() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let mut pushed = String::new();
+            push_lower(c, &mut pushed);
+            assert_eq!(pushed, c.to_lowercase().collect::<String>(), "{c:?}");
+            let std_lower: Vec<char> = c.to_lowercase().collect();
+            let std_upper: Vec<char> = c.to_uppercase().collect();
+            assert_eq!(
+                single_case(c, false),
+                (std_lower.len() == 1).then(|| std_lower[0]),
+                "{c:?}"
+            );
+            assert_eq!(
+                single_case(c, true),
+                (std_upper.len() == 1).then(|| std_upper[0]),
+                "{c:?}"
+            );
+        }
+        for s in [
+            "Éléonore CŒUR",
+            "ΟΔΟΣ",
+            "İstanbul",
+            "Straße",
+            "ascii ONLY",
+            "",
+        ] {
+            assert_eq!(lowercase(s), s.to_lowercase(), "{s}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn lowercase_is_the_standard_library_s(s in any::<String>()) {
+            prop_assert_eq!(lowercase(&s), s.to_lowercase());
+        }
+
         #[test]
         fn fold_is_idempotent(s in any::<String>()) {
             let once = fold(&s);

@@ -4,4 +4,4 @@ mod embed_shell;
 mod shell;
 
 pub use embed_shell::EmbedShell;
-pub use shell::Shell;
+pub use shell::{PageShell, Shell};

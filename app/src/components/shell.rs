@@ -36,17 +36,41 @@ pub fn Shell(space: Space, children: Children) -> impl IntoView {
         }
         current
     });
-
-    let tagline = match space {
-        Space::Public | Space::Preinscription => "Enregistrement RPPS+ des professionnels à rôle",
-        Space::Gestion => "Espace gestionnaire RPPS+",
-        Space::Espace => "Espace du professionnel",
-    };
     let nav = space
         .nav()
         .into_iter()
         .map(|item| view! { <li><NavLink item space/></li> })
         .collect_view();
+    frame(space, nav, children)
+}
+
+/// The same frame for an entry point without a client router (`Space::Preinscription`: it serves one page, so every
+/// link is a full page load and a router's code would choose nothing). The current page's link is marked as `A`
+/// marks it (`aria-current="page"`); the links to the other entry points are `rel="external"`, as `NavLink` makes
+/// them.
+#[component]
+pub fn PageShell(space: Space, children: Children) -> impl IntoView {
+    provide_context(space);
+    let pathname = window().location().pathname().unwrap_or_default();
+    let nav = space
+        .nav()
+        .into_iter()
+        .map(|item| {
+            let current = (item.href == pathname).then_some("page");
+            let rel = item.external.then_some("external");
+            view! { <li><a href=item.href rel=rel aria-current=current>{item.label}</a></li> }
+        })
+        .collect_view();
+    frame(space, nav, children)
+}
+
+/// Skip link, header with the navigation `nav`, `<main>` holding `children`, footer.
+fn frame(space: Space, nav: impl IntoView + 'static, children: Children) -> impl IntoView {
+    let tagline = match space {
+        Space::Public | Space::Preinscription => "Enregistrement RPPS+ des professionnels à rôle",
+        Space::Gestion => "Espace gestionnaire RPPS+",
+        Space::Espace => "Espace du professionnel",
+    };
 
     view! {
         <a

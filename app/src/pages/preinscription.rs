@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_query_map;
 use shared::api::{EmbedMessage, PreRegistrationCreated};
 use shared::error::FieldErrors;
 use shared::nomenclature::{Metier, ModeExercice, Role};
@@ -225,12 +224,8 @@ pub fn Preinscription() -> impl IntoView {
     });
 
     // `?finess=NNNNNNNNN` pre-selects the establishment.
-    let query = use_query_map();
     let embedded = use_context::<Embedded>();
-    if let Some(finess) = query
-        .with_untracked(|q| q.get("finess"))
-        .filter(|f| f.trim().len() == 9)
-    {
+    if let Some(finess) = browser::query_param("finess").filter(|f| f.trim().len() == 9) {
         let finess = finess.trim().to_owned();
         let known = draft.with_untracked(|d| d.site.clone().filter(|s| s.finess == finess));
         if let Some(site) = known {
@@ -1276,7 +1271,12 @@ pub(crate) fn StepEtatCivil() -> impl IntoView {
                 });
                 let label = format!("{} prénom", ordinal(index));
                 let remove = (index > 0).then(|| {
-                    let label = format!("Retirer le {} prénom", ordinal(index).to_lowercase());
+                    // The ordinals begin with an ASCII capital (no Unicode case tables for this).
+                    let mut ordinal = ordinal(index);
+                    if let Some(first) = ordinal.get_mut(..1) {
+                        first.make_ascii_lowercase();
+                    }
+                    let label = format!("Retirer le {ordinal} prénom");
                     view! {
                         <button type="button" class="link-button" on:click=move |_| {
                             draft.update(|d| {
