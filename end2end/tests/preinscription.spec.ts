@@ -158,6 +158,28 @@ test.describe("pré-inscription", () => {
     console.log(`mobile pre-registration flow: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
+  test("pressing a suggestion keeps the search field's focus until the press ends, so the tap is never lost", async ({
+    page,
+  }) => {
+    // The search field's blur shows its error above the suggestions: if pressing a suggestion blurred the field,
+    // the list moved down under the finger before the press ended and the tap picked nothing (seen once in CI).
+    await open(page, "/preinscription", "Avant de commencer votre pré-inscription");
+    await page.getByRole("button", { name: "Commencer" }).click();
+    await expectStep(page, 1, "Établissement");
+    const search = page.getByRole("searchbox", { name: "Votre établissement" });
+    await search.fill("Tilleuls");
+    const suggestion = page.getByRole("button", { name: /EHPAD Les Tilleuls/ });
+    const box = await suggestion.boundingBox();
+    expect(box).not.toBeNull();
+    if (!box) return;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await expect(search).toBeFocused();
+    await expect(page.getByText("Choisissez l'établissement où vous travaillez.")).toHaveCount(0);
+    await page.mouse.up();
+    await expect(page.getByText("EHPAD Les Tilleuls (démo), Toulouse (FINESS 319999918)")).toBeVisible();
+  });
+
   test("the whole form can be completed with the keyboard alone", async ({ page, isMobile }) => {
     test.skip(isMobile, "keyboard navigation is checked on desktop");
     test.setTimeout(120_000);

@@ -890,7 +890,9 @@ fn Picker(
                 let picked = choice.clone();
                 view! {
                     <li>
-                        <button type="button" class="result" on:click=move |_| {
+                        // Pressing a result must not blur the search field first: the blur shows the field's error
+                        // above the list, which moves the result away before the press ends and the tap is lost.
+                        <button type="button" class="result" on:mousedown=|ev| ev.prevent_default() on:click=move |_| {
                             pick.run(picked.clone());
                             form.changed(&key_pick);
                             query.set(String::new());
