@@ -584,7 +584,6 @@ impl utoipa::Modify for RealResponses {
                     });
                 if json_body {
                     add("400", "Corps de requête illisible (JSON mal formé)");
-                    add("413", "Corps de requête trop volumineux");
                     add(
                         "415",
                         "Corps de requête non envoyé en JSON (Content-Type: application/json)",

@@ -223,11 +223,10 @@ async fn open_storage(config: &Config) -> anyhow::Result<Storage> {
     Ok(storage)
 }
 
-/// On SQLite, makes this process the only server of the file (an exclusive lock on `<file>.serve-lock`), then
-/// releases the idempotency keys a previous process left `running` when it died: nobody else can be working on
-/// them, so a client retrying after a crash is answered at once. PostgreSQL serves several processes: there an
-/// abandoned key is taken over after `IDEMPOTENCY_STALE_AFTER`.
-async fn take_sqlite_instance(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+/// On SQLite, makes this process the only server of the file (an exclusive lock on `<file>.serve-lock`): its
+/// writers take their turns in one in-process queue, which another process would bypass (it would fall back on
+/// SQLite's polling). PostgreSQL serves several processes.
+fn take_sqlite_instance(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
     let Some(file) =
         enrole_server::storage::sqlite_database_file(config.database_url.expose_secret())
     else {
@@ -256,15 +255,6 @@ async fn take_sqlite_instance(config: &Config) -> anyhow::Result<Option<std::fs:
             return Err(err).context("verrou de la base SQLite impossible à prendre");
         }
     }
-    let storage = open_storage(config).await?;
-    let released = storage
-        .release_abandoned_idempotency_keys()
-        .await
-        .context("reprise après arrêt impossible")?;
-    storage.close().await;
-    if released > 0 {
-        tracing::info!(released, "idempotency keys of an interrupted run released");
-    }
     Ok(Some(lock))
 }
 
@@ -272,7 +262,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             // Held until the server stops: the OS releases it even after SIGKILL.
-            let _instance_lock = take_sqlite_instance(&config).await?;
+            let _instance_lock = take_sqlite_instance(&config)?;
             let public_url = config.public_url.clone();
             let app = Application::build(config).await?;
             tracing::info!(port = app.port(), %public_url, "Enrôle est prêt");

@@ -5,8 +5,7 @@
 //! it holds across instances) for 24 hours with the SHA-256 of the body, by the same transaction that stores the
 //! request: the same key and body answer the first `201` again (header `Idempotent-Replayed: true`), also to a
 //! twin sent while the first was running, and another body gets `422`. A request that fails (invalid input,
-//! database error) stores nothing, so the client may retry with its key. (`409` only answers a key left
-//! `running` by an older version, for two minutes.)
+//! database error) stores nothing, so the client may retry with its key.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -344,7 +343,7 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     responses(
         (status = 201, description = "Demande enregistrée (ou réponse rejouée pour la même clé et le même corps, en-tête Idempotent-Replayed)", body = json::PreRegistrationCreated),
         (status = 400, description = "En-tête Idempotency-Key absent ou invalide, JSON illisible", body = json::ErrorEnvelope),
-        (status = 409, description = "La première requête de cette clé est encore en cours (en-tête Retry-After ; rare : une requête jumelle attend d'ordinaire la première et rejoue sa réponse)", body = json::ErrorEnvelope),
+        (status = 409, description = "Clé enregistrée par une requête jumelle puis oubliée pendant le traitement (rare ; en-tête Retry-After) : renvoyez la demande", body = json::ErrorEnvelope),
         (status = 415, description = "Le corps n'est pas envoyé en JSON", body = json::ErrorEnvelope),
         (status = 422, description = "Champs invalides (un message par champ), ou clé déjà utilisée avec un autre corps", body = json::ErrorEnvelope),
         (status = 429, description = "Trop de demandes depuis cette adresse (en-tête Retry-After)", body = json::ErrorEnvelope),
@@ -422,9 +421,6 @@ async fn earlier_answer(
                       demande avec une nouvelle clé."
                 .to_owned(),
             fields: FieldErrors::new(),
-        }),
-        IdempotencyBegin::InProgress => Err(ApiError::InProgress {
-            retry_after_secs: 2,
         }),
     }
 }

@@ -82,8 +82,6 @@ macro_rules! with_tx {
 
 /// Idempotency keys are forgotten after this.
 pub const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
-/// A key still `running` after this is considered abandoned (the instance died) and may be taken over.
-pub const IDEMPOTENCY_STALE_AFTER: Duration = Duration::minutes(2);
 
 /// The current time in whole seconds.
 pub fn now() -> OffsetDateTime {
@@ -108,26 +106,22 @@ pub enum DocumentState {
     Referenced,
 }
 
-/// What the first look at an idempotency key found.
+/// What the look at an idempotency key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyBegin {
-    /// The key is new (or abandoned): this request owns it.
+    /// The key is new: this request may use it.
     Started,
-    /// The key's request completed: answer this.
+    /// The key's request was stored: answer this.
     Replay { status: u16, body: String },
     /// The key was used with another body.
     Mismatch,
-    /// The key's first request is still running.
-    InProgress,
 }
 
 #[derive(Debug, FromRow)]
 struct IdempotencyRow {
     body_hash: String,
-    state: String,
     response_status: Option<i64>,
     response_body: Option<String>,
-    updated_at: OffsetDateTime,
 }
 
 /// A validated pre-registration, ready to store.
@@ -284,43 +278,32 @@ impl Storage {
 
     /// Looks at an idempotency key without taking it: the key is written by the transaction that stores its
     /// request ([`Storage::create_pre_registration`]), so a submission costs one commit, and a request that fails
-    /// leaves nothing to release.
+    /// leaves nothing behind.
     #[tracing::instrument(skip_all, err)]
     pub async fn idempotency_lookup(
         &self,
         key: &str,
         body_hash: &str,
     ) -> Result<IdempotencyBegin, StorageError> {
-        let now = now();
         let row: Option<IdempotencyRow> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT body_hash, state, response_status, response_body, updated_at \
-                 FROM idempotency_keys WHERE key = $1",
+                "SELECT body_hash, response_status, response_body FROM idempotency_keys WHERE key = $1",
             )
             .bind(key)
             .fetch_optional(pool)
             .await?
         });
-        let Some(row) = row else {
-            return Ok(IdempotencyBegin::Started);
-        };
-        if row.body_hash != body_hash {
-            return Ok(IdempotencyBegin::Mismatch);
-        }
-        if row.state == "done" {
-            return Ok(IdempotencyBegin::Replay {
+        Ok(match row {
+            None => IdempotencyBegin::Started,
+            Some(row) if row.body_hash != body_hash => IdempotencyBegin::Mismatch,
+            Some(row) => IdempotencyBegin::Replay {
                 status: row
                     .response_status
                     .and_then(|s| u16::try_from(s).ok())
                     .unwrap_or(200),
                 body: row.response_body.unwrap_or_default(),
-            });
-        }
-        // `running` rows were written by versions that took the key before processing; an old one is abandoned.
-        if row.updated_at < now - IDEMPOTENCY_STALE_AFTER {
-            return Ok(IdempotencyBegin::Started);
-        }
-        Ok(IdempotencyBegin::InProgress)
+            },
+        })
     }
 
     /// Forgets the keys older than [`IDEMPOTENCY_TTL`]; run in the background, off the submission's path.
@@ -335,21 +318,6 @@ impl Storage {
                 .rows_affected()
         });
         Ok(purged)
-    }
-
-    /// Forgets every key still `running`: called by `enrole serve` on SQLite once it holds the file's instance lock,
-    /// when no other process can be working on them, so that requests cut short by a crash can be retried at once
-    /// instead of after [`IDEMPOTENCY_STALE_AFTER`]. Their pre-registration was never committed (it is written in
-    /// the same transaction that completes the key).
-    #[tracing::instrument(skip_all, err)]
-    pub async fn release_abandoned_idempotency_keys(&self) -> Result<u64, StorageError> {
-        let released = with_write!(self, pool => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE state = 'running'")
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(released)
     }
 
     /// Stores a pre-registration with its idempotency key and response, the audit entry and the queued emails, all
@@ -369,18 +337,13 @@ impl Storage {
             // First, so that a concurrent twin stops here. PostgreSQL: waits for the twin's transaction to end.
             let key_taken = sqlx::query(
                 "INSERT INTO idempotency_keys (key, body_hash, state, response_status, response_body, created_at, \
-                 updated_at) VALUES ($1, $2, 'done', $3, $4, $5, $5) ON CONFLICT (key) DO UPDATE SET \
-                 body_hash = excluded.body_hash, state = 'done', response_status = excluded.response_status, \
-                 response_body = excluded.response_body, created_at = excluded.created_at, \
-                 updated_at = excluded.updated_at \
-                 WHERE idempotency_keys.state = 'running' AND idempotency_keys.updated_at < $6",
+                 updated_at) VALUES ($1, $2, 'done', $3, $4, $5, $5) ON CONFLICT (key) DO NOTHING",
             )
             .bind(submission.idempotency_key)
             .bind(submission.body_hash)
             .bind(i64::from(submission.response_status))
             .bind(submission.response_body)
             .bind(now)
-            .bind(now - IDEMPOTENCY_STALE_AFTER)
             .execute(&mut *tx)
             .await?
             .rows_affected();
