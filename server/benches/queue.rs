@@ -6,7 +6,8 @@
 //!
 //! `cargo bench -p server --bench queue` runs on SQLite; `ENROLE_BENCH_DATABASE_URL=postgres://…/postgres` runs on
 //! PostgreSQL (a database `enrole_bench_<uuid>` is created and dropped per size). `ENROLE_BENCH_QUEUE_SIZES=10000`
-//! changes the sizes (comma-separated).
+//! changes the sizes (comma-separated); `ENROLE_BENCH_DEBUG=1` also lists the slowest page requests (when they
+//! happened and which page), which tells a background disturbance from a slow page.
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use std::collections::HashMap;
@@ -113,7 +114,17 @@ async fn fill(storage: &Storage, url: &str, n: u64, site_ids: &[i64]) -> Result<
             )
             .await?;
             conn.execute("ANALYZE").await?;
+            // A database of 1 M requests grew over years, not in seconds: measure it settled, with the bulk load
+            // moved from the write-ahead log into the database file and on disk, rather than while the server's
+            // checkpointer and the kernel's writeback are still flushing a gigabyte written a moment ago.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
             conn.close().await?;
+            let path = url
+                .trim_start_matches("sqlite://")
+                .split('?')
+                .next()
+                .unwrap_or_default();
+            std::fs::File::open(path)?.sync_all()?;
         }
         Backend::Postgres => {
             let mut conn = PgConnection::connect(url).await?;
@@ -305,12 +316,25 @@ async fn measure(n: u64) -> Result<(Duration, Duration)> {
         }
     }
     let mut samples = Vec::with_capacity(SAMPLES);
+    let mut order = Vec::with_capacity(SAMPLES);
     for k in 0..SAMPLES {
         let cursor = cursors[(k * 7) % cursors.len()].clone();
         let t = Instant::now();
         let response = get_page(cursor).await?.error_for_status()?;
         let _ = response.bytes().await?;
         samples.push(t.elapsed());
+        order.push((k * 7) % cursors.len());
+    }
+    if std::env::var("ENROLE_BENCH_DEBUG").is_ok() {
+        let mut idx: Vec<usize> = (0..samples.len()).collect();
+        idx.sort_by_key(|&i| std::cmp::Reverse(samples[i]));
+        for &i in idx.iter().take(12) {
+            println!(
+                "    slow: request {i} of {SAMPLES}, page {}: {:.2} ms",
+                order[i],
+                samples[i].as_secs_f64() * 1000.0
+            );
+        }
     }
     samples.sort();
     let (p50, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
