@@ -7,6 +7,8 @@
 //! Open loop: request `i` is due at `start + i / rate` whatever happened to the others, and its latency runs from
 //! that due time, so a stalled server is charged for the queue it builds (no coordinated omission).
 //!
+//! `ENROLE_BENCH_DEBUG=1` also lists when the requests at or above the p99 were due.
+//!
 //! Why not oha for the submission: every submission needs its own `Idempotency-Key` and its own uploaded document
 //! (both unique in the database), and oha sends one fixed body and header set. The documents are uploaded before
 //! the measured phase ("JSON body without the document"); `scripts/bench.sh` runs oha on the echo endpoint too, to
@@ -23,6 +25,8 @@ use tokio::sync::mpsc;
 
 struct Outcome {
     latencies: Vec<Duration>,
+    /// (request index, latency) of the successful requests, in completion order.
+    timeline: Vec<(usize, Duration)>,
     errors: usize,
     sent: usize,
 }
@@ -35,49 +39,92 @@ fn setting(name: &str, default: u64) -> Result<u64> {
 }
 
 /// Sends `total` requests at `rate` per second; `request(i)` builds the `i`-th.
+///
+/// The pacing runs on its own thread with the operating system's sleep and a short spin, because tokio's timer
+/// ticks in whole milliseconds: `sleep_until` would send each request up to a millisecond late and, latency being
+/// counted from the due time, charge that to the server.
 async fn open_loop<F>(rate: u64, total: usize, request: F) -> Outcome
 where
-    F: Fn(usize) -> reqwest::RequestBuilder,
+    F: Fn(usize) -> reqwest::RequestBuilder + Send + 'static,
 {
     let (done, mut results) = mpsc::unbounded_channel();
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
-    let start = tokio::time::Instant::now() + Duration::from_millis(50);
-    for index in 0..total {
-        let due = start + interval * u32::try_from(index).unwrap_or(u32::MAX);
-        tokio::time::sleep_until(due).await;
-        let pending = request(index).send();
-        let done = done.clone();
-        tokio::spawn(async move {
-            let ok = match pending.await {
-                Ok(response) => {
-                    let status = response.status();
-                    response.bytes().await.is_ok() && status.is_success()
-                }
-                Err(_) => false,
-            };
-            let _ = done.send((due.elapsed(), ok));
-        });
-    }
-    drop(done);
+    let runtime = tokio::runtime::Handle::current();
+    let pacer = std::thread::spawn(move || {
+        let start = Instant::now() + Duration::from_millis(50);
+        for index in 0..total {
+            let due = start + interval * u32::try_from(index).unwrap_or(u32::MAX);
+            wait_until(due);
+            let pending = request(index);
+            let done = done.clone();
+            runtime.spawn(async move {
+                let ok = match pending.send().await {
+                    Ok(response) => {
+                        let status = response.status();
+                        response.bytes().await.is_ok() && status.is_success()
+                    }
+                    Err(_) => false,
+                };
+                let _ = done.send((index, due.elapsed(), ok));
+            });
+        }
+    });
     let mut outcome = Outcome {
         latencies: Vec::with_capacity(total),
+        timeline: Vec::with_capacity(total),
         errors: 0,
         sent: total,
     };
-    while let Some((latency, ok)) = results.recv().await {
+    while let Some((index, latency, ok)) = results.recv().await {
         if ok {
             outcome.latencies.push(latency);
+            outcome.timeline.push((index, latency));
         } else {
             outcome.errors += 1;
         }
     }
+    let _ = pacer.join();
     outcome.latencies.sort();
     outcome
 }
 
-fn report(name: &str, outcome: &Outcome) -> (f64, f64) {
+/// Sleeps until shortly before `due`, then spins the last stretch (the sleep may overshoot by tens of µs).
+fn wait_until(due: Instant) {
+    const SPIN: Duration = Duration::from_micros(150);
+    loop {
+        let now = Instant::now();
+        if now >= due {
+            return;
+        }
+        let left = due - now;
+        if left > SPIN {
+            std::thread::sleep(left - SPIN);
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+fn report(name: &str, outcome: &Outcome, rate: u64) -> (f64, f64) {
     let p50 = support::percentile_ms(&outcome.latencies, 0.50);
     let p99 = support::percentile_ms(&outcome.latencies, 0.99);
+    if std::env::var("ENROLE_BENCH_DEBUG").is_ok() {
+        // When the slow requests were due: clustered in time means a stall, spread means a steady cost.
+        let mut slow: Vec<_> = outcome
+            .timeline
+            .iter()
+            .filter(|(_, latency)| latency.as_secs_f64() * 1000.0 >= p99)
+            .map(|(index, latency)| (*index, *latency))
+            .collect();
+        slow.sort_unstable();
+        for (index, latency) in slow {
+            println!(
+                "    slow: due at {:>8.3} s: {:.2} ms",
+                index as f64 / rate as f64,
+                latency.as_secs_f64() * 1000.0
+            );
+        }
+    }
     println!(
         "{name:<44} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>7}",
         outcome.sent,
@@ -237,16 +284,28 @@ async fn measure(rate: u64, seconds: u64, total: usize) -> Result<()> {
         "{:<44} {:>7} {:>9} {:>9} {:>9} {:>7}",
         "endpoint", "sent", "p50 ms", "p99 ms", "max ms", "errors"
     );
+    let bodies = std::sync::Arc::new(bodies);
     let run = std::process::id();
-    let submissions = open_loop(rate, total, |i| {
-        client
-            .post(format!("{base}/api/v1/pre-registrations"))
-            .header("content-type", "application/json")
-            .header("idempotency-key", format!("bench-{run}-{i}"))
-            .body(bodies[i].clone())
+    let submissions = open_loop(rate, total, {
+        let (client, bodies, url) = (
+            client.clone(),
+            std::sync::Arc::clone(&bodies),
+            format!("{base}/api/v1/pre-registrations"),
+        );
+        move |i| {
+            client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("idempotency-key", format!("bench-{run}-{i}"))
+                .body(bodies[i].clone())
+        }
     })
     .await;
-    let (_, submission_p99) = report("POST /api/v1/pre-registrations (enrole)", &submissions);
+    let (_, submission_p99) = report(
+        "POST /api/v1/pre-registrations (enrole)",
+        &submissions,
+        rate,
+    );
     drop(server);
 
     let port = support::free_port()?;
@@ -267,14 +326,21 @@ async fn measure(rate: u64, seconds: u64, total: usize) -> Result<()> {
     if !ready {
         bail!("the echo server did not start");
     }
-    let echoes = open_loop(rate, total, |i| {
-        client
-            .post(&echo_url)
-            .header("content-type", "application/json")
-            .body(bodies[i].clone())
+    let echoes = open_loop(rate, total, {
+        let (client, bodies, url) = (
+            client.clone(),
+            std::sync::Arc::clone(&bodies),
+            echo_url.clone(),
+        );
+        move |i| {
+            client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(bodies[i].clone())
+        }
     })
     .await;
-    let (_, echo_p99) = report("POST /echo (bare axum JSON echo)", &echoes);
+    let (_, echo_p99) = report("POST /echo (bare axum JSON echo)", &echoes, rate);
     drop(echo);
     println!(
         "ratio submission / echo at p99: {:.1}",
