@@ -36,7 +36,7 @@ macro_rules! with_write {
             Storage::Sqlite(s) => {
                 let written = {
                     let _turn = s.write_turn().await;
-                    let $pool = s.pool();
+                    let $pool = s.writer();
                     $body
                 };
                 s.durable().await?;
@@ -59,7 +59,7 @@ macro_rules! with_tx {
             Storage::Sqlite(s) => {
                 let result: Result<_, StorageError> = async {
                     let _turn = s.write_turn().await;
-                    let mut $tx = s.pool().begin_with("BEGIN IMMEDIATE").await?;
+                    let mut $tx = s.writer().begin_with("BEGIN IMMEDIATE").await?;
                     $body
                 }
                 .await;
