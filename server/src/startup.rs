@@ -84,6 +84,12 @@ impl Application {
 
     /// Binds `config.listen` with an already connected and migrated storage.
     pub async fn build_with_storage(config: Config, storage: Storage) -> anyhow::Result<Self> {
+        // Parse the communes and countries before listening, so that the first requests after a start do not wait
+        // about 100 ms for them (and `/readyz` answers only once they are loaded).
+        tokio::task::spawn_blocking(|| {
+            crate::reference::shared();
+        })
+        .await?;
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
         Ok(Self {
