@@ -59,14 +59,21 @@ test("the app adopts the painted intro where it is, then the form starts and com
     Promise.all([page.getByRole("banner"), heading, item, start].map((locator) => locator.boundingBox()));
   await expect(start).toBeDisabled();
   await expect(item).toBeInViewport();
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
   // axe-core needs JavaScript: the served page is checked here, before the app starts.
   expect(await axeViolations(page)).toEqual([]);
+  // A keyboard user already in the intro (so the page has scrolled) keeps their place when the app starts. Without
+  // smooth scrolling, so that the boxes are measured where the page rests.
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  const roles = page.getByRole("main").getByRole("link", { name: "Découvrir les rôles et les métiers" });
+  await roles.focus();
   const served = await boxes();
   await item.evaluate((element) => element.setAttribute("data-served", ""));
 
   release();
   await expect(start).toBeEnabled();
   await expect(page.getByRole("contentinfo")).toBeVisible();
+  await expect(roles).toBeFocused();
   // Not a pixel of layout shift, and the very nodes the browser painted first (no copy of the text in the app).
   expect(await boxes()).toEqual(served);
   await expect(item).toHaveAttribute("data-served", "");
