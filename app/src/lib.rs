@@ -9,6 +9,7 @@ pub mod browser;
 pub mod components;
 pub mod embed;
 pub mod espace;
+pub mod first_paint;
 pub mod gestion;
 pub mod metiers;
 pub mod pages;
@@ -21,7 +22,8 @@ use leptos::prelude::*;
 /// Name of the application, shown in the header and in every page title.
 pub const APP_NAME: &str = "Enrôle";
 
-/// Mounts `app` in place of the static first-paint content of `<body>` (see `index.html`).
+/// Mounts `app` in place of the static first-paint content of `<body>` (see `index.html`); what the entry point
+/// kept with [`first_paint::keep`] beforehand survives, for its views to adopt.
 pub fn start<F, N>(app: F)
 where
     F: FnOnce() -> N + 'static,

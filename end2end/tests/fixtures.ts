@@ -3,7 +3,7 @@ import { AxeBuilder } from "@axe-core/playwright";
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** Every page of the app, with the heading that shows it is rendered by the app (the static HTML has no h1). */
+/** Every page of the app, with its heading (`open` waits for the app itself: /preinscription's h1 is static). */
 export const PAGES = [
   { path: "/", heading: "Votre enregistrement au RPPS+, pas à pas" },
   { path: "/preinscription", heading: "Avant de commencer votre pré-inscription" },
@@ -54,9 +54,13 @@ export async function failApi(page: Page, path: string, status: number) {
   await page.route(`**${path}`, (route) => route.fulfill({ status, contentType: "text/plain", body: "Indisponible" }));
 }
 
-/** Opens `path` and waits until the app (not the static first paint) shows the page's heading. */
+/**
+ * Opens `path` and waits until the app has started and shows the page's heading. The footer is the app's: no static
+ * first paint has one, while /preinscription's serves its heading (and whole intro) before the app starts.
+ */
 export async function open(page: Page, path: string, heading: string) {
   await page.goto(path);
+  await expect(page.getByRole("contentinfo")).toBeVisible();
   await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
 }
 

@@ -4,10 +4,12 @@
 //!    nothing: the SPA is always built for size, as it ships);
 //! 2. `wasm-bindgen` (the CLI must be the version pinned in Cargo.lock);
 //! 3. `wasm-opt -Oz` when npm's binaryen is installed in `end2end/node_modules` (never Debian's: see toolchain notes);
-//! 4. content-hashed names under `dist/pkg/`, a small loader module per entry point (no inline script: the CSP
-//!    forbids it), `style/` hashed, `public/` copied as is, `index.html` and `preinscription.html` from the
-//!    template `app/index.html` (and `espace.html`), `gestion.html` from `app/gestion.html`, `integration.html`
-//!    (the embedded form, the `preinscription` bundle) from `app/integration.html`;
+//! 4. content-hashed names under `dist/pkg/`, a small loader module per page (no inline script: the CSP forbids it;
+//!    it starts the app at once, or after the first paint for a page whose first screen is static, see [`Start`]),
+//!    `style/` hashed, `public/` copied as is, `index.html` and `espace.html` from the template `app/index.html`,
+//!    `preinscription.html` (with the form's intro) from `app/preinscription.html`, `gestion.html` from
+//!    `app/gestion.html`, `integration.html` (the embedded form, the `preinscription` bundle) from
+//!    `app/integration.html`;
 //! 5. brotli and gzip copies for the server's precompressed responses, and a size table.
 //!
 //! Reads `CARGO_TARGET_DIR` (like cargo); the wasm build goes through `scripts/wasm-cargo.sh` (rustup or Debian).
@@ -24,11 +26,24 @@ use sha2::{Digest, Sha256};
 const USAGE: &str = "usage: cargo run -p xtask -- build-app [--release]\n  builds the SPA into dist/ \
     (profile wasm-release, then wasm-opt when end2end/node_modules has it)";
 
-/// An entry point: a binary of the `app` crate, the page that loads it, and the page's template in `app/`.
+/// An entry point: a binary of the `app` crate, the page that loads it, the page's template in `app/`, and when
+/// the page's loader starts the app.
 struct Entry {
     bin: &'static str,
     page: &'static str,
     template: &'static str,
+    start: Start,
+}
+
+/// When a page's loader starts the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// At once: the page paints a placeholder and the app its content (the template preloads the WASM).
+    AtOnce,
+    /// Once the browser has painted the page: its first screen is static HTML the app adopts (the form's intro,
+    /// its Largest Contentful Paint), and downloading the WASM earlier would share the phone's bandwidth with it.
+    /// The template must not preload the WASM. Costs about one round trip before the app responds.
+    AfterFirstPaint,
 }
 
 const ENTRIES: [Entry; 5] = [
@@ -36,31 +51,39 @@ const ENTRIES: [Entry; 5] = [
         bin: "public",
         page: "index.html",
         template: "index.html",
+        start: Start::AtOnce,
     },
+    // The form's whole first screen (the intro) is in its page.
     Entry {
         bin: "preinscription",
         page: "preinscription.html",
-        // The professional's pages share their static first paint.
-        template: "index.html",
+        template: "preinscription.html",
+        start: Start::AfterFirstPaint,
     },
     Entry {
         bin: "gestion",
         page: "gestion.html",
         template: "gestion.html",
+        start: Start::AtOnce,
     },
     // The form embedded in an intranet (`/integration/formulaire`): the same bundle, a compact first paint.
     Entry {
         bin: "preinscription",
         page: "integration.html",
         template: "integration.html",
+        start: Start::AtOnce,
     },
     Entry {
         bin: "espace",
         page: "espace.html",
         // The professional's pages share their static first paint.
         template: "index.html",
+        start: Start::AtOnce,
     },
 ];
+
+/// The cargo profile of the wasm build: always built for size, as it ships.
+const PROFILE: &str = "wasm-release";
 
 /// Files worth precompressing (the server picks `.br`/`.gz` by `Accept-Encoding`).
 const COMPRESSIBLE: [&str; 6] = ["html", "js", "wasm", "css", "svg", "txt"];
@@ -90,7 +113,7 @@ fn build_app() -> Result<()> {
         Some(dir) => env::current_dir()?.join(dir),
         None => root.join("target"),
     };
-    let profile = "wasm-release";
+    let profile = PROFILE;
 
     let bindgen_version = check_wasm_bindgen(&root)?;
     eprintln!("building the app ({profile}) with wasm-bindgen {bindgen_version}");
@@ -146,79 +169,120 @@ fn build_app() -> Result<()> {
     }
 
     let staging = target_dir.join("enrole-spa");
-    // A bundle shared by two pages is bound, optimised and written once.
-    let mut bundles: Vec<(&str, [String; 3])> = Vec::new();
+    // A bundle shared by two pages is bound, optimised and written once; each page gets the loader it needs.
+    let mut bundles: Vec<(&str, [String; 2])> = Vec::new();
+    let mut pages = Vec::new();
     for entry in &ENTRIES {
-        if let Some((_, [loader, js, wasm])) = bundles.iter().find(|(bin, _)| *bin == entry.bin) {
-            let (loader, js, wasm) = (loader.clone(), js.clone(), wasm.clone());
-            write_page(&root, &dist, entry, &styles, &loader, &js, &wasm)?;
-            continue;
-        }
-        let out = staging.join(entry.bin);
-        if out.exists() {
-            fs::remove_dir_all(&out)?;
-        }
-        let input = target_dir.join(format!(
-            "wasm32-unknown-unknown/{profile}/{}.wasm",
-            entry.bin
-        ));
-        run(Command::new("wasm-bindgen")
-            .arg(&input)
-            .arg("--out-dir")
-            .arg(&out)
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--remove-name-section",
-                "--remove-producers-section",
-            ]))?;
-        ensure!(
-            !out.join("snippets").exists(),
-            "wasm-bindgen emitted JS snippets for {}: teach xtask to copy them",
-            entry.bin
-        );
-        let wasm_path = out.join(format!("{}_bg.wasm", entry.bin));
-        if let Some(wasm_opt) = &wasm_opt {
-            run(Command::new(wasm_opt)
-                .arg(&wasm_path)
-                .arg("-o")
-                .arg(&wasm_path)
-                .args([
-                    "-Oz",
-                    "--enable-bulk-memory",
-                    "--enable-nontrapping-float-to-int",
-                ])
-                .args([
-                    "--enable-sign-ext",
-                    "--enable-mutable-globals",
-                    "--enable-reference-types",
-                ])
-                .args(["--enable-multivalue"]))?;
-        }
-
-        let wasm = write_hashed(&pkg, entry.bin, "wasm", &fs::read(&wasm_path)?)?;
-        let glue = fs::read_to_string(out.join(format!("{}.js", entry.bin)))?;
-        let js = write_hashed(&pkg, entry.bin, "js", strip_glue(&glue).as_bytes())?;
-        let loader_source = format!(
-            "// Generated by xtask: starts the {bin} entry point (a file, not an inline script, for the CSP).\n\
-             import init from \"/pkg/{js}\";\n\
-             init({{ module_or_path: \"/pkg/{wasm}\" }});\n",
-            bin = entry.bin,
-        );
+        let [js, wasm] = match bundles.iter().find(|(bin, _)| *bin == entry.bin) {
+            Some((_, names)) => names.clone(),
+            None => {
+                let names =
+                    bind_bundle(&target_dir, &staging, &pkg, entry.bin, wasm_opt.as_deref())?;
+                bundles.push((entry.bin, names.clone()));
+                names
+            }
+        };
         let loader = write_hashed(
             &pkg,
             &format!("{}-loader", entry.bin),
             "js",
-            loader_source.as_bytes(),
+            loader_source(entry, &js, &wasm).as_bytes(),
         )?;
-
         write_page(&root, &dist, entry, &styles, &loader, &js, &wasm)?;
-        bundles.push((entry.bin, [loader, js, wasm]));
+        let mut files = vec![entry.page.to_owned()];
+        files.extend([loader, js, wasm].map(|name| format!("pkg/{name}")));
+        files.extend(
+            styles
+                .iter()
+                .map(|(_, href)| href.trim_start_matches('/').to_owned()),
+        );
+        pages.push((entry, files));
     }
 
     let sizes = compress_all(&dist)?;
-    report(&dist, &sizes)
+    report(&dist, &sizes, &pages)
+}
+
+/// Binds `bin`'s wasm with wasm-bindgen (and wasm-opt when available) and writes its hashed JS glue and wasm into
+/// `pkg`; returns their names.
+fn bind_bundle(
+    target_dir: &Path,
+    staging: &Path,
+    pkg: &Path,
+    bin: &str,
+    wasm_opt: Option<&Path>,
+) -> Result<[String; 2]> {
+    let profile = PROFILE;
+    let out = staging.join(bin);
+    if out.exists() {
+        fs::remove_dir_all(&out)?;
+    }
+    let input = target_dir.join(format!("wasm32-unknown-unknown/{profile}/{bin}.wasm"));
+    run(Command::new("wasm-bindgen")
+        .arg(&input)
+        .arg("--out-dir")
+        .arg(&out)
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--remove-name-section",
+            "--remove-producers-section",
+        ]))?;
+    ensure!(
+        !out.join("snippets").exists(),
+        "wasm-bindgen emitted JS snippets for {bin}: teach xtask to copy them"
+    );
+    let wasm_path = out.join(format!("{bin}_bg.wasm"));
+    if let Some(wasm_opt) = wasm_opt {
+        run(Command::new(wasm_opt)
+            .arg(&wasm_path)
+            .arg("-o")
+            .arg(&wasm_path)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .args([
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "--enable-reference-types",
+            ])
+            .args(["--enable-multivalue"]))?;
+    }
+    let wasm = write_hashed(pkg, bin, "wasm", &fs::read(&wasm_path)?)?;
+    let glue = fs::read_to_string(out.join(format!("{bin}.js")))?;
+    let js = write_hashed(pkg, bin, "js", strip_glue(&glue).as_bytes())?;
+    Ok([js, wasm])
+}
+
+/// The loader module of `entry`'s page (a file, not an inline script, for the CSP).
+fn loader_source(entry: &Entry, js: &str, wasm: &str) -> String {
+    let bin = entry.bin;
+    match entry.start {
+        Start::AtOnce => format!(
+            "// Generated by xtask: starts the {bin} entry point (a file, not an inline script, for the CSP).\n\
+             import init from \"/pkg/{js}\";\n\
+             init({{ module_or_path: \"/pkg/{wasm}\" }});\n"
+        ),
+        // The browser reports the first contentful paint once it is on screen. A hidden page paints nothing until
+        // shown, a browser without paint timing reports nothing: start at once then; the timer is a last resort.
+        Start::AfterFirstPaint => format!(
+            "// Generated by xtask: starts the {bin} entry point once the page is painted (xtask, Start).\n\
+             import init from \"/pkg/{js}\";\n\
+             let started = false;\n\
+             const start = () => {{ if (!started) {{ started = true; init({{ module_or_path: \"/pkg/{wasm}\" }}); }} }};\n\
+             if (document.visibilityState === \"visible\" && PerformanceObserver.supportedEntryTypes?.includes(\"paint\")) {{\n\
+             new PerformanceObserver((list, observer) => {{\n\
+             if (list.getEntriesByName(\"first-contentful-paint\").length > 0) {{ observer.disconnect(); start(); }}\n\
+             }}).observe({{ type: \"paint\", buffered: true }});\n\
+             setTimeout(start, 3000);\n\
+             }} else {{\n\
+             start();\n\
+             }}\n"
+        ),
+    }
 }
 
 /// Writes the page of `entry` from its template, with the bundle's hashed names.
@@ -234,6 +298,12 @@ fn write_page(
     let template_path = root.join("app").join(entry.template);
     let mut html = fs::read_to_string(&template_path)
         .with_context(|| format!("reading the template {}", template_path.display()))?;
+    ensure!(
+        entry.start == Start::AtOnce || !html.contains("{{wasm}}"),
+        "{}: a page whose app starts after the first paint must not preload the WASM (it would compete with \
+         that paint)",
+        template_path.display()
+    );
     for (placeholder, value) in [("{{loader}}", loader), ("{{js}}", js), ("{{wasm}}", wasm)] {
         html = html.replace(placeholder, &format!("/pkg/{value}"));
     }
@@ -385,7 +455,7 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     clippy::print_stdout,
     reason = "the size table is this command's output"
 )]
-fn report(dist: &Path, sizes: &[Sizes]) -> Result<()> {
+fn report(dist: &Path, sizes: &[Sizes], pages: &[(&Entry, Vec<String>)]) -> Result<()> {
     let kb = |bytes: usize| format!("{:.1} kB", bytes as f64 / 1000.0);
     println!(
         "{:<40} {:>10} {:>10} {:>10}",
@@ -400,20 +470,11 @@ fn report(dist: &Path, sizes: &[Sizes]) -> Result<()> {
             kb(size.brotli)
         );
     }
-    // What a visitor of each entry point downloads: its page, loader, JS glue, wasm and the styles.
-    for entry in &ENTRIES {
+    // What a visitor of each entry point downloads: its page, its loader, the JS glue, the wasm and the styles.
+    for (entry, files) in pages {
         let total = sizes
             .iter()
-            .filter(|size| {
-                let name = size
-                    .path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default();
-                name == entry.page
-                    || name.starts_with(&format!("{}-", entry.bin))
-                    || name.ends_with(".css")
-            })
+            .filter(|size| files.iter().any(|file| size.path == dist.join(file)))
             .fold((0, 0, 0), |(r, g, b), s| {
                 (r + s.raw, g + s.gzip, b + s.brotli)
             });

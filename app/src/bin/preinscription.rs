@@ -8,7 +8,7 @@
 
 use app::browser::query_param;
 use app::embed::{EMBED_PATH, Embedded};
-use app::pages::preinscription::Preinscription;
+use app::pages::preinscription::{INTRO_ID, Preinscription};
 use app::{
     components::{EmbedShell, PageShell},
     routes::Space,
@@ -16,6 +16,8 @@ use app::{
 use leptos::prelude::*;
 
 fn main() {
+    // `preinscription.html` paints the intro before this code runs: the form adopts it rather than rendering it.
+    app::first_paint::keep(INTRO_ID);
     app::start(App);
 }
 

@@ -1,7 +1,8 @@
 //! The frame of every page: skip link, header with the main navigation, `<main>`, footer.
 //!
-//! `index.html`, `preinscription.html` and `gestion.html` repeat the header statically for the first paint; keep
-//! them in step.
+//! `app/index.html` and `app/gestion.html` repeat the header statically for the first paint; keep them in step.
+//! `app/preinscription.html` repeats it with the navigation as `PageShell` renders it, so that the served intro does
+//! not move when the app replaces the header (a native test in `pages::preinscription` compares them).
 
 use leptos::prelude::*;
 use leptos_router::components::A;

@@ -19,7 +19,6 @@ use crate::preinscription::{
     self as logic, BirthCountry, DocumentChoice, Draft, LAST_STEP, PlaceChoice, SiteChoice,
     field_id,
 };
-use crate::routes::{ROLES, Space};
 
 /// Session-storage keys: the draft, and the answer once sent (so that a reload still shows the confirmation).
 const DRAFT_KEY: &str = "enrole.preinscription";
@@ -28,38 +27,6 @@ pub(crate) const HEADING_ID: &str = "titre-etape";
 pub(crate) const SUMMARY_ID: &str = "erreurs";
 /// Search requests wait until typing pauses this long.
 const DEBOUNCE: Duration = Duration::from_millis(250);
-
-/// The six steps, as announced before the form starts.
-pub const STEPS: [(&str, &str); 6] = [
-    (
-        "Établissement",
-        "la structure où vous exercez, par son nom, sa commune ou son numéro FINESS, et votre numéro RPPS si vous \
-         en avez déjà un.",
-    ),
-    (
-        "Vos données",
-        "qui les reçoit, ce qui est publié et ce qui ne l'est pas.",
-    ),
-    (
-        "État civil",
-        "civilité, nom de naissance, tous vos prénoms dans l'ordre, date et lieu de naissance, tels qu'ils figurent \
-         sur votre pièce d'identité.",
-    ),
-    (
-        "Coordonnées",
-        "votre adresse email et votre téléphone mobile : ils servent à vous envoyer votre numéro RPPS et à activer \
-         votre e-CPS.",
-    ),
-    (
-        "Situation d'exercice",
-        "métier, rôle, mode d'exercice (salarié, libéral, bénévole…), date de prise de fonction, nom et prénom \
-         d'exercice.",
-    ),
-    (
-        "Pièce d'identité et envoi",
-        "une photo ou un scan de votre pièce d'identité, puis vous relisez tout et envoyez la demande.",
-    ),
-];
 
 /// Who fills the form: the professional themselves, or a gestionnaire registering them (CAS 1, which reuses these
 /// steps with wording about "la personne").
@@ -213,7 +180,8 @@ pub fn Preinscription() -> impl IntoView {
     Effect::new(move |_| {
         let title = match (sent.get().is_some(), draft.with(|d| d.step)) {
             (true, _) => "Demande envoyée".to_owned(),
-            (false, 0) => "Avant de commencer votre pré-inscription".to_owned(),
+            // The intro's title is its heading, which `Intro` reads from the page.
+            (false, 0) => return,
             (false, step) => format!(
                 "{} : {} – Pré-inscription",
                 logic::progress(step),
@@ -367,78 +335,55 @@ fn site_choice(hit: &api::StructureMatch) -> SiteChoice {
     }
 }
 
+/// The id of the intro in the served page (`app/preinscription.html`), kept by the entry point for [`Intro`].
+pub const INTRO_ID: &str = "intro";
+/// The intro's start button, and its two labels (one hidden): a new request, or a draft to resume.
+const START_ID: &str = "commencer";
+const START_NEW: &str = ".commencer__nouvelle";
+const START_RESUME: &str = ".commencer__reprise";
+
+/// The intro: the served page's own (`app/preinscription.html`, its only copy), painted before the app starts and
+/// adopted here, not rendered again. The app only enables its start button (disabled until then, so that a press
+/// is never lost) and picks the label.
 #[component]
 fn Intro(form: Form) -> impl IntoView {
-    let steps = STEPS
-        .iter()
-        .map(|(title, detail)| view! { <li><strong>{*title}</strong>" : "{*detail}</li> })
-        .collect_view();
-    // The form's own entry point does not route `/roles`: a full page load from there.
-    let space = use_context::<Space>().unwrap_or(Space::Public);
     let resume = form.draft.with_untracked(|d| {
         d.has_rpps.is_some() || !d.nom_naissance.is_empty() || !d.email.is_empty()
     });
-    view! {
-        <div class="hero">
-            <h1 id=HEADING_ID tabindex="-1">"Avant de commencer votre pré-inscription"</h1>
-            <p class="lead">
-                "La pré-inscription prépare votre enregistrement au RPPS+. Votre établissement, autorité \
-                 d'enregistrement, la vérifie puis la valide."
-            </p>
-            <button type="button" class="button" on:click=move |_| form.go_to(1)>
-                {if resume { "Reprendre ma demande" } else { "Commencer" }}
-            </button>
-        </div>
-        <section class="section" aria-labelledby="pour-qui">
-            <h2 id="pour-qui">"Pour qui ?"</h2>
-            <ul>
-                <li>
-                    "Vous travaillez, ou allez travailler, dans un établissement ou un service social ou \
-                     médico-social qui utilise Enrôle ;"
-                </li>
-                <li>
-                    "vous n'êtes inscrit ni à un Ordre professionnel ni auprès de l'ARS : accompagnant éducatif et \
-                     social, éducateur spécialisé, moniteur éducateur, secrétaire médicale, coordonnateur de \
-                     parcours…"
-                </li>
-            </ul>
-            <p>
-                "Vous avez déjà un numéro RPPS, donné par un Ordre, l'ARS ou un autre établissement ? Indiquez-le : \
-                 votre nouvelle situation d'exercice y sera rattachée. Une personne n'a jamais deux numéros RPPS."
-            </p>
-        </section>
-        <section class="section" aria-labelledby="etapes">
-            <h2 id="etapes">"Les 6 étapes"</h2>
-            <ol class="steps">{steps}</ol>
-        </section>
-        <section class="section" aria-labelledby="a-preparer">
-            <h2 id="a-preparer">"À avoir sous la main"</h2>
-            <ul class="checklist">
-                <li>"Votre pièce d'identité (carte d'identité, passeport ou titre de séjour), en photo ou en PDF ;"</li>
-                <li>"une adresse email que vous consultez ;"</li>
-                <li>"votre téléphone mobile ;"</li>
-                <li>
-                    "le nom de votre établissement et votre date de prise de fonction : votre service des \
-                     ressources humaines les connaît."
-                </li>
-            </ul>
-        </section>
-        <section class="section" aria-labelledby="duree">
-            <h2 id="duree">"Combien de temps ?"</h2>
-            <p>
-                "Une dizaine de minutes. Ce que vous saisissez est gardé dans cet onglet jusqu'à l'envoi, même si \
-                 vous rechargez la page. Ensuite, votre gestionnaire vérifie votre demande ; dès qu'il l'a \
-                 validée, vous recevez votre numéro RPPS par email."
-            </p>
-        </section>
-        <section class="section" aria-labelledby="publication">
-            <h2 id="publication">"Ce qui est publié"</h2>
-            <p>
-                "Votre état civil et vos coordonnées ne sont pas publiés. Votre nom et votre prénom d'exercice, \
-                 votre rôle, votre métier et votre établissement figurent dans l'Annuaire Santé, qui est public. "
-                <a href=ROLES rel=space.link_rel(ROLES)>"Découvrir les rôles et les métiers"</a>
-            </p>
-        </section>
+    // The title is the intro's heading, read from the page: its text is written once.
+    if let Some(heading) = crate::first_paint::kept(INTRO_ID)
+        .and_then(|intro| intro.query_selector("h1").ok().flatten())
+        .and_then(|h1| h1.text_content())
+    {
+        crate::set_title(heading.trim());
+    }
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let started = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|t| t.closest(&format!("#{START_ID}")).ok().flatten())
+            .is_some();
+        if started {
+            form.go_to(1);
+        }
+    };
+    // A plain container: no box of its own, so the adopted intro lays out exactly as it did in the static page.
+    view! { <div on:click=on_click use:adopt_intro=resume></div> }
+}
+
+/// Directive: moves the kept intro into `slot`, with the start button's label for a new request or a draft.
+fn adopt_intro(slot: web_sys::Element, resume: bool) {
+    let Some(intro) = crate::first_paint::adopt(INTRO_ID, &slot) else {
+        return;
+    };
+    let find = |selector: &str| intro.query_selector(selector).ok().flatten();
+    for (selector, shown) in [(START_NEW, !resume), (START_RESUME, resume)] {
+        if let Some(label) = find(selector) {
+            _ = label.toggle_attribute_with_force("hidden", !shown);
+        }
+    }
+    if let Some(button) = find(&format!("#{START_ID}")) {
+        _ = button.remove_attribute("disabled");
     }
 }
 
@@ -1839,5 +1784,83 @@ fn Confirmation(
                 </p>
             </section>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::Space;
+
+    /// The served page of the form (the intro's only copy), as xtask turns it into `dist/preinscription.html`.
+    const PAGE: &str = include_str!("../../preinscription.html");
+
+    fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+        let from = text.find(start).map_or(text.len(), |i| i + start.len());
+        let rest = &text[from..];
+        &rest[..rest.find(end).unwrap_or(rest.len())]
+    }
+
+    #[test]
+    fn the_served_intro_has_what_the_app_wires() {
+        let intro = between(PAGE, &format!("<div id=\"{INTRO_ID}\">"), "</main>");
+        assert!(!intro.is_empty(), "no #{INTRO_ID} in the page");
+        // `Form::go_to(0)` focuses the heading of the step shown, the intro's too.
+        assert!(intro.contains(&format!("<h1 id=\"{HEADING_ID}\" tabindex=\"-1\">")));
+        let button = between(intro, &format!("id=\"{START_ID}\""), "</button>");
+        assert!(
+            button.starts_with(" disabled>"),
+            "the start button waits for the app"
+        );
+        for label in [START_NEW, START_RESUME] {
+            assert!(
+                button.contains(&format!("class=\"{}\"", &label[1..])),
+                "{label}"
+            );
+        }
+        let steps = between(intro, "<ol class=\"steps\">", "</ol>");
+        assert_eq!(steps.matches("<li>").count(), usize::from(LAST_STEP));
+    }
+
+    #[test]
+    fn the_served_page_has_the_title_and_navigation_the_app_gives_it() {
+        let heading = between(
+            PAGE,
+            &format!("<h1 id=\"{HEADING_ID}\" tabindex=\"-1\">"),
+            "</h1>",
+        );
+        assert_eq!(
+            between(PAGE, "<title>", "</title>"),
+            crate::page_title(heading)
+        );
+        // As `PageShell` renders it: the header must not change height when the app replaces it.
+        let nav = Space::Preinscription
+            .nav()
+            .into_iter()
+            .map(|item| {
+                let rel = if item.external {
+                    " rel=\"external\""
+                } else {
+                    ""
+                };
+                let current = if item.href == crate::routes::PREINSCRIPTION {
+                    " aria-current=\"page\""
+                } else {
+                    ""
+                };
+                format!(
+                    "<li><a href=\"{}\"{rel}{current}>{}</a></li>",
+                    item.href, item.label
+                )
+            })
+            .collect::<String>();
+        assert_eq!(
+            between(
+                PAGE,
+                "<nav class=\"site-nav\" aria-label=\"Navigation principale\">\n        <ul>",
+                "</ul>"
+            ),
+            nav
+        );
     }
 }
