@@ -10,6 +10,7 @@ pub mod components;
 pub mod embed;
 pub mod espace;
 pub mod gestion;
+pub mod json;
 pub mod metiers;
 pub mod pages;
 pub mod preinscription;

@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::embed::{self, Embedded};
+use crate::json;
 use crate::preinscription::{
     self as logic, BirthCountry, DocumentChoice, Draft, LAST_STEP, PlaceChoice, SiteChoice,
     field_id,
@@ -185,12 +186,16 @@ pub(crate) fn request_animation(f: impl FnOnce() + 'static) {
 
 fn load_draft() -> Draft {
     browser::load(DRAFT_KEY)
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|json| Draft::from_json(&json))
         .unwrap_or_default()
 }
 
 fn load_sent() -> Option<PreRegistrationCreated> {
-    browser::load(SENT_KEY).and_then(|json| serde_json::from_str(&json).ok())
+    browser::load(SENT_KEY).and_then(|text| {
+        json::parse(&text)
+            .and_then(|v| json::pre_registration_created(&v))
+            .ok()
+    })
 }
 
 /// `/preinscription`.
@@ -203,9 +208,7 @@ pub fn Preinscription() -> impl IntoView {
     // Every change is kept at once: a reload or a crash loses nothing.
     Effect::new(move |_| {
         // An empty draft (after sending) is not kept at all.
-        match draft.with(|d| {
-            (*d != Draft::default()).then(|| serde_json::to_string(d).unwrap_or_default())
-        }) {
+        match draft.with(|d| (*d != Draft::default()).then(|| d.to_json())) {
             Some(json) => browser::save(DRAFT_KEY, &json),
             None => browser::remove(DRAFT_KEY),
         }
@@ -549,7 +552,7 @@ pub(crate) fn StepErrorSummary(form: Form) -> impl IntoView {
 }
 
 fn body_hash(draft: &Draft) -> u64 {
-    let json = serde_json::to_string(&draft.to_request()).unwrap_or_default();
+    let json = json::write_pre_registration_request(&draft.to_request());
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     json.hash(&mut hasher);
     hasher.finish()
@@ -579,10 +582,7 @@ async fn send(
         let answer = api::submit(&request, &key).await;
         match answer.result {
             Ok(created) => {
-                browser::save(
-                    SENT_KEY,
-                    &serde_json::to_string(&created).unwrap_or_default(),
-                );
+                browser::save(SENT_KEY, &json::write_pre_registration_created(&created));
                 browser::remove(DRAFT_KEY);
                 sent.set(Some(created));
                 draft.set(Draft::default());
