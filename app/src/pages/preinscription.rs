@@ -1170,6 +1170,19 @@ fn EmbedSiteView(site: RwSignal<EmbedSite>) -> impl IntoView {
     }
 }
 
+/// The notice of step 2 as loaded.
+#[derive(Clone)]
+enum NoticeState {
+    Loading,
+    Loaded(shared::api::Notice),
+    /// The message of the [`ApiError`].
+    Failed(String),
+}
+
+/// Step 2. The notice is loaded by a task into a signal rather than read from a `LocalResource` under
+/// `<Transition>` and `<ErrorBoundary>`: that async machinery (async derived signals, suspense, error boundary,
+/// their locks and event listeners), used by this step alone, weighed about 30 kB of the form's wasm. The screens
+/// are the same: the loading line, then the notice, or the alert with "Réessayer" (kept while the retry runs).
 #[component]
 pub(crate) fn StepNotice() -> impl IntoView {
     let form = form();
@@ -1177,61 +1190,74 @@ pub(crate) fn StepNotice() -> impl IntoView {
     let site_id = draft
         .with_untracked(|d| d.site.as_ref().map(|s| s.id))
         .unwrap_or_default();
-    let notice = LocalResource::new(move || api::notice(site_id));
+    let notice = RwSignal::new(NoticeState::Loading);
+    let load = move || {
+        spawn_local(async move {
+            let state = match api::notice(site_id).await {
+                Ok(loaded) => NoticeState::Loaded(loaded),
+                Err(error) => NoticeState::Failed(error.to_string()),
+            };
+            // The step may have been left meanwhile: its signal is gone, and so is the answer.
+            _ = notice.try_set(state);
+        });
+    };
+    load();
     let checked_key = "notice_version";
     let invalid = Memo::new(move |_| form.error(checked_key).is_some());
-    view! {
-        <ErrorBoundary fallback=move |errors| view! {
+    move || {
+        match notice.get() {
+        NoticeState::Loading => {
+            view! { <p class="loading">"Chargement de la notice…"</p> }.into_any()
+        }
+        NoticeState::Failed(message) => view! {
             <div class="alert" role="alert">
                 <p><strong>"La notice d'information n'a pas pu être chargée."</strong></p>
-                {move || errors.get().into_iter().map(|(_, e)| view! { <p>{e.to_string()}</p> }).collect_view()}
-                <button type="button" class="button button--secondary" on:click=move |_| notice.refetch()>"Réessayer"</button>
+                <p>{message}</p>
+                <button type="button" class="button button--secondary" on:click=move |_| load()>"Réessayer"</button>
             </div>
-        }>
-            <Transition fallback=|| view! { <p class="loading">"Chargement de la notice…"</p> }>
-                {move || Suspend::new(async move {
-                    notice.await.map(|notice| {
-                        let version = notice.version.clone();
-                        let sections = notice
-                            .sections
-                            .into_iter()
-                            .map(|s| view! {
-                                <section class="notice-section">
-                                    <h2>{s.heading}</h2>
-                                    {s.paragraphs.into_iter().map(|p| view! { <p>{p}</p> }).collect_view()}
-                                </section>
-                            })
-                            .collect_view();
-                        let checked_version = version.clone();
-                        view! {
-                            <div class="notice-text">
-                                <p class="lead">{notice.title}</p>
-                                {sections}
-                                <p class="hint">"Version "{version.clone()}</p>
-                            </div>
-                            <div class="field checkbox" class:field--error=move || invalid.get()>
-                                <ErrorText key=checked_key/>
-                                <input
-                                    type="checkbox"
-                                    id="notice_version"
-                                    aria-invalid=move || invalid.get().then_some("true")
-                                    aria-describedby=move || described_by("notice_version", false, invalid.get())
-                                    prop:checked=move || draft.with(|d| d.notice_version == checked_version)
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        let version = version.clone();
-                                        draft.update(|d| d.notice_version = if on { version } else { String::new() });
-                                        form.changed(checked_key);
-                                    }
-                                    on:blur=move |_| form.touch(checked_key)
-                                />
-                                <label for="notice_version">{say("J'ai lu la notice d'information sur mes données.", "J'ai remis cette notice d'information à la personne (article 13 du RGPD).")}</label>
-                            </div>
+        }
+        .into_any(),
+        NoticeState::Loaded(notice) => {
+            let version = notice.version.clone();
+            let sections = notice
+                .sections
+                .into_iter()
+                .map(|s| view! {
+                    <section class="notice-section">
+                        <h2>{s.heading}</h2>
+                        {s.paragraphs.into_iter().map(|p| view! { <p>{p}</p> }).collect_view()}
+                    </section>
+                })
+                .collect_view();
+            let checked_version = version.clone();
+            view! {
+                <div class="notice-text">
+                    <p class="lead">{notice.title}</p>
+                    {sections}
+                    <p class="hint">"Version "{version.clone()}</p>
+                </div>
+                <div class="field checkbox" class:field--error=move || invalid.get()>
+                    <ErrorText key=checked_key/>
+                    <input
+                        type="checkbox"
+                        id="notice_version"
+                        aria-invalid=move || invalid.get().then_some("true")
+                        aria-describedby=move || described_by("notice_version", false, invalid.get())
+                        prop:checked=move || draft.with(|d| d.notice_version == checked_version)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            let version = version.clone();
+                            draft.update(|d| d.notice_version = if on { version } else { String::new() });
+                            form.changed(checked_key);
                         }
-                    })
-                })}
-            </Transition>
-        </ErrorBoundary>
+                        on:blur=move |_| form.touch(checked_key)
+                    />
+                    <label for="notice_version">{say("J'ai lu la notice d'information sur mes données.", "J'ai remis cette notice d'information à la personne (article 13 du RGPD).")}</label>
+                </div>
+            }
+            .into_any()
+        }
+    }
     }
 }
 
