@@ -1000,14 +1000,24 @@ where
     (results, status)
 }
 
+/// A text member of the draft as a signal and its setter: `bind!(draft, email)`.
 macro_rules! bind {
-    ($draft:expr, $field:ident) => {{
-        let draft = $draft;
-        (
-            Signal::derive(move || draft.with(|d| d.$field.clone())),
-            Callback::new(move |value: String| draft.update(|d| d.$field = value)),
-        )
-    }};
+    ($draft:expr, $field:ident) => {
+        bind_field($draft, |d| &d.$field, |d| &mut d.$field)
+    };
+}
+
+/// [`bind!`]'s work, over plain function pointers: one signal and one callback type for every field instead of a
+/// pair of closures (and their monomorphised signal code) per field.
+fn bind_field(
+    draft: RwSignal<Draft>,
+    get: fn(&Draft) -> &String,
+    get_mut: fn(&mut Draft) -> &mut String,
+) -> (Signal<String>, Callback<String>) {
+    (
+        Signal::derive(move || draft.with(|d| get(d).clone())),
+        Callback::new(move |value: String| draft.update(|d| *get_mut(d) = value)),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------------------------
