@@ -840,6 +840,8 @@ struct Choice {
     value: String,
     label: String,
     detail: Option<String>,
+    /// The site behind a result of the establishment search.
+    site: Option<SiteChoice>,
 }
 
 /// A search field with its results as buttons; once a result is picked, it shows it with "Modifier".
@@ -942,18 +944,17 @@ fn Picker(
     }
 }
 
-/// Searches the API as the person types, after a short pause; answers that arrive late are dropped.
-fn remote_search<T, F, Fut>(
+/// What a search answers, as results to pick.
+type Found = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Choice>, ApiError>>>>;
+
+/// Searches the API as the person types, after a short pause; answers that arrive late are dropped. Not generic:
+/// the establishment, commune and country searches share its code (`search` is a plain function).
+fn remote_search(
     query: RwSignal<String>,
     min_chars: usize,
-    search: F,
-) -> (RwSignal<Vec<T>>, RwSignal<String>)
-where
-    T: Clone + Send + Sync + 'static,
-    F: Fn(String) -> Fut + Copy + 'static,
-    Fut: std::future::Future<Output = Result<Vec<T>, ApiError>> + 'static,
-{
-    let results = RwSignal::new(Vec::<T>::new());
+    search: fn(String) -> Found,
+) -> (RwSignal<Vec<Choice>>, RwSignal<String>) {
+    let results = RwSignal::new(Vec::<Choice>::new());
     let status = RwSignal::new(String::new());
     Effect::new(move |_| {
         let typed = query.get();
@@ -1028,31 +1029,30 @@ fn StepSite() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let query = RwSignal::new(String::new());
-    let (found, status) = remote_search(
-        query,
-        2,
-        |q: String| async move { api::structures(&q).await },
-    );
-    let results = Signal::derive(move || {
-        found
-            .get()
-            .iter()
-            .map(|hit| Choice {
-                value: hit.site.id.to_string(),
-                label: hit.site.nom.clone(),
-                detail: Some(
-                    [
-                        hit.site.commune.clone(),
-                        hit.site.finess.as_ref().map(|f| format!("FINESS {f}")),
-                        Some(hit.entite_juridique.nom.clone()),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-                ),
+    let (results, status) = remote_search(query, 2, |q| {
+        Box::pin(async move {
+            api::structures(&q).await.map(|found| {
+                found
+                    .iter()
+                    .map(|hit| Choice {
+                        value: hit.site.id.to_string(),
+                        label: hit.site.nom.clone(),
+                        detail: Some(
+                            [
+                                hit.site.commune.clone(),
+                                hit.site.finess.as_ref().map(|f| format!("FINESS {f}")),
+                                Some(hit.entite_juridique.nom.clone()),
+                            ]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" · "),
+                        ),
+                        site: Some(site_choice(hit)),
+                    })
+                    .collect()
             })
-            .collect()
+        })
     });
     let chosen = Signal::derive(move || {
         draft.with(|d| {
@@ -1067,13 +1067,9 @@ fn StepSite() -> impl IntoView {
         })
     });
     let pick = Callback::new(move |choice: Choice| {
-        if let Some(hit) = found.with_untracked(|f| {
-            f.iter()
-                .find(|h| h.site.id.to_string() == choice.value)
-                .cloned()
-        }) {
+        if let Some(site) = choice.site {
             draft.update(|d| {
-                d.site = Some(site_choice(&hit));
+                d.site = Some(site);
                 d.site_from_link = false;
                 d.notice_version.clear();
             });
@@ -1105,7 +1101,7 @@ fn StepSite() -> impl IntoView {
             label="Votre établissement"
             hint="Son nom, sa commune ou son numéro FINESS (9 caractères), par exemple « Tilleuls » ou « Toulouse »."
             query
-            results
+            results=results.into()
             status=status.into()
             chosen
             pick
@@ -1420,18 +1416,20 @@ fn BirthCommune() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let query = RwSignal::new(String::new());
-    let (found, status) =
-        remote_search(query, 2, |q: String| async move { api::communes(&q).await });
-    let results = Signal::derive(move || {
-        found
-            .get()
-            .iter()
-            .map(|c| Choice {
-                value: c.code.clone(),
-                label: c.label(),
-                detail: None,
+    let (results, status) = remote_search(query, 2, |q| {
+        Box::pin(async move {
+            api::communes(&q).await.map(|found| {
+                found
+                    .iter()
+                    .map(|c| Choice {
+                        value: c.code.clone(),
+                        label: c.label(),
+                        detail: None,
+                        site: None,
+                    })
+                    .collect()
             })
-            .collect()
+        })
     });
     let chosen =
         Signal::derive(move || draft.with(|d| d.commune.as_ref().map(|c| c.label.clone())));
@@ -1455,7 +1453,7 @@ fn BirthCommune() -> impl IntoView {
                 label="Commune de naissance"
                 hint="Son nom ou son code postal, par exemple Montréjeau ou 31210. Les anciennes communes sont aussi proposées."
                 query
-                results
+                results=results.into()
                 status=status.into()
                 chosen
                 pick
@@ -1488,17 +1486,20 @@ fn BirthAbroad() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let query = RwSignal::new(String::new());
-    let (found, status) = remote_search(query, 2, |q: String| async move { api::pays(&q).await });
-    let results = Signal::derive(move || {
-        found
-            .get()
-            .iter()
-            .map(|p| Choice {
-                value: p.code.clone(),
-                label: p.name.clone(),
-                detail: None,
+    let (results, status) = remote_search(query, 2, |q| {
+        Box::pin(async move {
+            api::pays(&q).await.map(|found| {
+                found
+                    .into_iter()
+                    .map(|p| Choice {
+                        value: p.code,
+                        label: p.name,
+                        detail: None,
+                        site: None,
+                    })
+                    .collect()
             })
-            .collect()
+        })
     });
     let chosen = Signal::derive(move || draft.with(|d| d.pays.as_ref().map(|p| p.label.clone())));
     let pick = Callback::new(move |choice: Choice| {
@@ -1519,7 +1520,7 @@ fn BirthAbroad() -> impl IntoView {
             label="Pays de naissance"
             hint="Son nom en français, par exemple Maroc."
             query
-            results
+            results=results.into()
             status=status.into()
             chosen
             pick
@@ -1558,6 +1559,7 @@ pub(crate) fn StepSituation() -> impl IntoView {
                 value: m.code.to_owned(),
                 label: m.label.to_owned(),
                 detail: crate::metiers::other_names(m),
+                site: None,
             })
             .collect::<Vec<_>>()
     });
