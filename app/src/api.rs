@@ -6,12 +6,13 @@
 use std::fmt;
 
 use gloo_net::http::Request;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shared::api::{
     DocumentUploaded, EmailConfirmation, ErrorEnvelope, Nomenclatures, Notice,
     PreRegistrationCreated, PreRegistrationRequest, PreRegistrationStatus,
 };
+
+use crate::json::{self, Value};
 
 /// Why a call to the API did not give the expected value.
 #[derive(Clone, Debug)]
@@ -63,6 +64,35 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiErro
     }
 }
 
+/// [`decode`] with a hand-written reader of [`crate::json`] instead of serde (the form's entry point links no
+/// serde_json). The same answers give the same results.
+pub fn decode_with<T>(
+    status: u16,
+    body: &str,
+    read: fn(&json::Value) -> json::Read<T>,
+) -> Result<T, ApiError> {
+    let value = json::parse(body);
+    if (200..300).contains(&status) {
+        value.and_then(|v| read(&v)).map_err(|_| ApiError::Decode)
+    } else {
+        Err(match value.and_then(|v| json::error_envelope(&v)) {
+            Ok(envelope) => ApiError::Server { status, envelope },
+            Err(_) => ApiError::Status(status),
+        })
+    }
+}
+
+/// `GET path`, read by hand (see [`decode_with`]).
+async fn get_with<T>(path: &str, read: fn(&json::Value) -> json::Read<T>) -> Result<T, ApiError> {
+    let response = Request::get(path)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let body = response.text().await.map_err(|_| ApiError::Network)?;
+    decode_with(response.status(), &body, read)
+}
+
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     let response = Request::get(path)
         .header("Accept", "application/json")
@@ -92,36 +122,50 @@ pub fn encode_query(value: &str) -> String {
 }
 
 /// One site found by `GET /api/v1/structures` (only the members the form uses).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StructureMatch {
     pub site: shared::api::Site,
     pub entite_juridique: EntiteRef,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EntiteRef {
     pub nom: String,
 }
 
-#[derive(Deserialize)]
-struct Structures {
-    structures: Vec<StructureMatch>,
+/// `{"structures":[{"site":{…},"entite_juridique":{"nom":…,…}},…]}`.
+fn read_structures(value: &Value) -> json::Read<Vec<StructureMatch>> {
+    value.object()?.req("structures", |v| {
+        v.list(|m| {
+            let m = m.object()?;
+            Ok(StructureMatch {
+                site: m.req("site", json::site)?,
+                entite_juridique: m.req("entite_juridique", |e| {
+                    Ok(EntiteRef {
+                        nom: e.object()?.string("nom")?,
+                    })
+                })?,
+            })
+        })
+    })
 }
 
 /// `GET /api/v1/structures?q=`: sites by name, commune or FINESS.
 pub async fn structures(query: &str) -> Result<Vec<StructureMatch>, ApiError> {
-    get::<Structures>(&format!("/api/v1/structures?q={}", encode_query(query)))
-        .await
-        .map(|s| s.structures)
+    get_with(
+        &format!("/api/v1/structures?q={}", encode_query(query)),
+        read_structures,
+    )
+    .await
 }
 
 /// A commune found by `GET /api/v1/communes`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CommuneHit {
     pub code: String,
     pub name: String,
     pub departement: String,
-    #[serde(default)]
+    /// Empty when the answer has none.
     pub postcodes: Vec<String>,
     pub kind: String,
     pub current_name: Option<String>,
@@ -145,40 +189,68 @@ impl CommuneHit {
     }
 }
 
-#[derive(Deserialize)]
-struct Communes {
-    communes: Vec<CommuneHit>,
+/// `{"communes":[…]}`.
+fn read_communes(value: &Value) -> json::Read<Vec<CommuneHit>> {
+    value.object()?.req("communes", |v| {
+        v.list(|c| {
+            let c = c.object()?;
+            Ok(CommuneHit {
+                code: c.string("code")?,
+                name: c.string("name")?,
+                departement: c.string("departement")?,
+                postcodes: c.strings_or_default("postcodes")?,
+                kind: c.string("kind")?,
+                current_name: c.opt_string("current_name")?,
+            })
+        })
+    })
 }
 
 /// `GET /api/v1/communes?q=`: communes by name or postcode.
 pub async fn communes(query: &str) -> Result<Vec<CommuneHit>, ApiError> {
-    get::<Communes>(&format!("/api/v1/communes?q={}", encode_query(query)))
-        .await
-        .map(|c| c.communes)
+    get_with(
+        &format!("/api/v1/communes?q={}", encode_query(query)),
+        read_communes,
+    )
+    .await
 }
 
 /// A country found by `GET /api/v1/pays`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PaysHit {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Deserialize)]
-struct PaysList {
-    pays: Vec<PaysHit>,
+/// `{"pays":[{"code":…,"name":…},…]}`.
+fn read_pays(value: &Value) -> json::Read<Vec<PaysHit>> {
+    value.object()?.req("pays", |v| {
+        v.list(|p| {
+            let p = p.object()?;
+            Ok(PaysHit {
+                code: p.string("code")?,
+                name: p.string("name")?,
+            })
+        })
+    })
 }
 
 /// `GET /api/v1/pays?q=`: countries, with or without accents.
 pub async fn pays(query: &str) -> Result<Vec<PaysHit>, ApiError> {
-    get::<PaysList>(&format!("/api/v1/pays?q={}", encode_query(query)))
-        .await
-        .map(|p| p.pays)
+    get_with(
+        &format!("/api/v1/pays?q={}", encode_query(query)),
+        read_pays,
+    )
+    .await
 }
 
 /// `GET /api/v1/structures/{site_id}/notice`: the information notice of that site.
 pub async fn notice(site_id: i64) -> Result<Notice, ApiError> {
-    get(&format!("/api/v1/structures/{site_id}/notice")).await
+    get_with(
+        &format!("/api/v1/structures/{site_id}/notice"),
+        json::notice,
+    )
+    .await
 }
 
 /// `GET /api/v1/suivi/{token}`: where a request stands.
@@ -244,7 +316,7 @@ pub async fn upload_document(blob: &web_sys::Blob) -> Result<DocumentUploaded, A
         .body(wasm_bindgen::JsValue::from(blob.clone()))
         .map_err(|_| ApiError::Network)?;
     let (status, _, body) = send(request).await?;
-    decode(status, &body)
+    decode_with(status, &body, json::document_uploaded)
 }
 
 /// The answer to a submission, with the server's `Retry-After` (seconds) when it asks to wait.
@@ -259,9 +331,7 @@ pub async fn submit(request: &PreRegistrationRequest, idempotency_key: &str) -> 
         result: Err(error),
         retry_after: None,
     };
-    let Ok(json) = serde_json::to_string(request) else {
-        return failed(ApiError::Decode);
-    };
+    let json = json::write_pre_registration_request(request);
     let Ok(request) = Request::post("/api/v1/pre-registrations")
         .header("Accept", "application/json")
         .header("Content-Type", "application/json")
@@ -272,7 +342,7 @@ pub async fn submit(request: &PreRegistrationRequest, idempotency_key: &str) -> 
     };
     match send(request).await {
         Ok((status, retry_after, body)) => Submitted {
-            result: decode(status, &body),
+            result: decode_with(status, &body, json::pre_registration_created),
             retry_after: retry_after.and_then(|s| s.trim().parse().ok()),
         },
         Err(error) => failed(error),
@@ -653,6 +723,61 @@ mod tests {
             ..hit
         };
         assert_eq!(old.label(), "Montréjeau (31), aujourd'hui Val");
+    }
+
+    /// The hand-written readers of the search answers read what the server's serde writes (the server's own
+    /// structs carry more members, ignored here as serde ignored them).
+    #[test]
+    fn search_answers_are_read_by_hand() {
+        let body = r#"{"structures":[{"site":{"id":3,"nom":"EHPAD","finess":"319999918","siret":null,
+            "commune":"Toulouse","demo":true},"entite_juridique":{"id":1,"nom":"Association","siret":null,
+            "finess_juridique":null,"demo":true,"sites":[]}}]}"#;
+        let found = decode_with(200, body, read_structures).expect("structures");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].site.finess.as_deref(), Some("319999918"));
+        assert_eq!(found[0].entite_juridique.nom, "Association");
+        let body = r#"{"communes":[{"code":"31390","name":"Montréjeau","departement":"31",
+            "postcodes":["31210"],"kind":"commune","current_name":null},
+            {"code":"31001","name":"Vieux","departement":"31","kind":"ancienne_commune"}]}"#;
+        let found = decode_with(200, body, read_communes).expect("communes");
+        assert_eq!(found[0].label(), "Montréjeau (31) · 31210");
+        assert_eq!(found[1].label(), "Vieux (31), ancienne commune");
+        let body = r#"{"pays":[{"code":"99350","name":"Maroc"}]}"#;
+        let found = decode_with(200, body, read_pays).expect("pays");
+        assert_eq!(
+            found,
+            vec![PaysHit {
+                code: "99350".into(),
+                name: "Maroc".into()
+            }]
+        );
+        assert!(matches!(
+            decode_with(200, r#"{"pays":[{"code":"99350"}]}"#, read_pays),
+            Err(ApiError::Decode)
+        ));
+        assert!(matches!(
+            decode_with(200, "<html>", read_pays),
+            Err(ApiError::Decode)
+        ));
+    }
+
+    #[test]
+    fn decode_with_keeps_the_error_envelope_or_the_status() {
+        let body = r#"{"error":{"code":"validation","message":"Vérifiez les champs signalés.",
+            "fields":{"email":["L'adresse email doit contenir un @."]}}}"#;
+        let by_hand = decode_with(422, body, read_pays).expect_err("an error");
+        let ApiError::Server { status, envelope } = by_hand else {
+            panic!("expected the server's envelope, got {by_hand:?}");
+        };
+        assert_eq!(status, 422);
+        assert_eq!(
+            envelope,
+            serde_json::from_str::<ErrorEnvelope>(body).expect("serde reads it")
+        );
+        assert!(matches!(
+            decode_with(502, "Bad Gateway", read_pays),
+            Err(ApiError::Status(502))
+        ));
     }
 
     #[test]

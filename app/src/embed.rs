@@ -37,7 +37,7 @@ impl Embedded {
 
 /// The JSON of a message (the loader reads `type` and one numeric or short string member).
 pub fn message_json(message: &EmbedMessage) -> String {
-    serde_json::to_string(message).unwrap_or_default()
+    crate::json::write_embed_message(message)
 }
 
 /// What to do with a measured height.

@@ -11,6 +11,7 @@ pub mod embed;
 pub mod espace;
 pub mod first_paint;
 pub mod gestion;
+pub mod json;
 pub mod metiers;
 pub mod pages;
 pub mod preinscription;

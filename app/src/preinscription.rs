@@ -2,6 +2,7 @@
 //! six steps, the request built from the draft, and the validation of each step with the very `shared` code the
 //! server runs, so that the form and the API say the same thing in the same words.
 
+#[cfg(test)]
 use serde::{Deserialize, Serialize};
 use shared::api::{
     BirthPlaceInput, CommuneLibreInput, PreRegistrationInput, PreRegistrationRequest,
@@ -11,6 +12,8 @@ use shared::birthplace::CommuneLibre;
 use shared::date::CalendarDate;
 use shared::error::FieldErrors;
 use shared::preregistration::PreRegistration;
+
+use crate::json::{self, Invalid, ObjectWriter, Value};
 
 /// The steps of the form, in order; the intro ("avant de commencer") is step 0.
 pub const STEPS: [&str; 6] = [
@@ -38,7 +41,8 @@ pub fn step_title(step: u8) -> &'static str {
 }
 
 /// The establishment chosen in step 1.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(Serialize, Deserialize))]
 pub struct SiteChoice {
     pub id: i64,
     pub nom: String,
@@ -47,14 +51,16 @@ pub struct SiteChoice {
 }
 
 /// A commune or a country chosen from the API's search.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(Serialize, Deserialize))]
 pub struct PlaceChoice {
     pub code: String,
     pub label: String,
 }
 
 /// The identity document once uploaded.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(Serialize, Deserialize))]
 pub struct DocumentChoice {
     pub id: String,
     pub file_name: String,
@@ -63,7 +69,8 @@ pub struct DocumentChoice {
 }
 
 /// Where the person was born.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(Serialize, Deserialize))]
 pub enum BirthCountry {
     #[default]
     Unknown,
@@ -72,8 +79,9 @@ pub enum BirthCountry {
 }
 
 /// Everything typed so far, as kept in session storage: a reload loses nothing, not even the step.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(Serialize, Deserialize))]
+#[cfg_attr(test, serde(default))]
 pub struct Draft {
     /// 0 = the intro, then 1 to 6.
     pub step: u8,
@@ -115,6 +123,163 @@ pub struct Draft {
     pub idempotency_key: Option<String>,
     /// A hash of the body the key was made for: a different body gets a new key.
     pub idempotency_for: u64,
+}
+
+/// The draft as kept in session storage: the JSON serde's derives wrote before (a draft kept by an earlier version
+/// of the app still loads), written and read by hand (see [`crate::json`]).
+impl Draft {
+    pub fn to_json(&self) -> String {
+        let opt = |out: &mut ObjectWriter, key: &str, json: Option<String>| {
+            out.raw(key, json.as_deref().unwrap_or("null"));
+        };
+        let place = |p: &PlaceChoice| {
+            ObjectWriter::new()
+                .str("code", &p.code)
+                .str("label", &p.label)
+                .finish()
+        };
+        let mut out = ObjectWriter::new();
+        out.uint("step", u64::from(self.step));
+        let site = self.site.as_ref().map(|s| {
+            ObjectWriter::new()
+                .int("id", s.id)
+                .str("nom", &s.nom)
+                .str("finess", &s.finess)
+                .opt_str("commune", s.commune.as_deref())
+                .finish()
+        });
+        opt(&mut out, "site", site);
+        out.bool("site_from_link", self.site_from_link);
+        match self.has_rpps {
+            Some(has) => out.bool("has_rpps", has),
+            None => out.raw("has_rpps", "null"),
+        };
+        out.str("rpps", &self.rpps)
+            .str("notice_version", &self.notice_version)
+            .str("civilite", &self.civilite)
+            .str("nom_naissance", &self.nom_naissance)
+            .strs("prenoms", &self.prenoms)
+            .str("naissance_jour", &self.naissance_jour)
+            .str("naissance_mois", &self.naissance_mois)
+            .str("naissance_annee", &self.naissance_annee)
+            .str(
+                "birth_country",
+                match self.birth_country {
+                    BirthCountry::Unknown => "Unknown",
+                    BirthCountry::France => "France",
+                    BirthCountry::Abroad => "Abroad",
+                },
+            );
+        opt(&mut out, "commune", self.commune.as_ref().map(place));
+        out.bool("commune_introuvable", self.commune_introuvable)
+            .str("commune_libre_nom", &self.commune_libre_nom)
+            .str("commune_libre_departement", &self.commune_libre_departement);
+        opt(&mut out, "pays", self.pays.as_ref().map(place));
+        for (key, value) in [
+            ("ville_etrangere", &self.ville_etrangere),
+            ("email", &self.email),
+            ("email_confirmation", &self.email_confirmation),
+            ("mobile", &self.mobile),
+            ("metier", &self.metier),
+            ("role", &self.role),
+            ("mode_exercice", &self.mode_exercice),
+            ("prise_jour", &self.prise_jour),
+            ("prise_mois", &self.prise_mois),
+            ("prise_annee", &self.prise_annee),
+            ("nom_exercice", &self.nom_exercice),
+            ("prenom_exercice", &self.prenom_exercice),
+        ] {
+            out.str(key, value);
+        }
+        let document = self.document.as_ref().map(|d| {
+            ObjectWriter::new()
+                .str("id", &d.id)
+                .str("file_name", &d.file_name)
+                .str("content_type", &d.content_type)
+                .uint("size", d.size)
+                .finish()
+        });
+        opt(&mut out, "document", document);
+        out.opt_str("idempotency_key", self.idempotency_key.as_deref())
+            .uint("idempotency_for", self.idempotency_for);
+        out.finish()
+    }
+
+    /// The draft kept in session storage; `None` when it is not one (every member may be missing).
+    pub fn from_json(text: &str) -> Option<Self> {
+        Self::read(&json::parse(text).ok()?).ok()
+    }
+
+    fn read(value: &Value) -> json::Read<Self> {
+        let o = value.object()?;
+        let s = |key| o.string_or_default(key);
+        let b = |key| o.or_default(key, Value::bool);
+        let place = |key| {
+            o.opt(key, |v| {
+                let p = v.object()?;
+                Ok(PlaceChoice {
+                    code: p.string("code")?,
+                    label: p.string("label")?,
+                })
+            })
+        };
+        Ok(Self {
+            step: o.or_default("step", |v| u8::try_from(v.u64()?).map_err(|_| Invalid))?,
+            site: o.opt("site", |v| {
+                let s = v.object()?;
+                Ok(SiteChoice {
+                    id: s.req("id", Value::i64)?,
+                    nom: s.string("nom")?,
+                    finess: s.string("finess")?,
+                    commune: s.opt_string("commune")?,
+                })
+            })?,
+            site_from_link: b("site_from_link")?,
+            has_rpps: o.opt("has_rpps", Value::bool)?,
+            rpps: s("rpps")?,
+            notice_version: s("notice_version")?,
+            civilite: s("civilite")?,
+            nom_naissance: s("nom_naissance")?,
+            prenoms: o.strings_or_default("prenoms")?,
+            naissance_jour: s("naissance_jour")?,
+            naissance_mois: s("naissance_mois")?,
+            naissance_annee: s("naissance_annee")?,
+            birth_country: o.or_default("birth_country", |v| match v {
+                Value::String(c) if c == "Unknown" => Ok(BirthCountry::Unknown),
+                Value::String(c) if c == "France" => Ok(BirthCountry::France),
+                Value::String(c) if c == "Abroad" => Ok(BirthCountry::Abroad),
+                _ => Err(Invalid),
+            })?,
+            commune: place("commune")?,
+            commune_introuvable: b("commune_introuvable")?,
+            commune_libre_nom: s("commune_libre_nom")?,
+            commune_libre_departement: s("commune_libre_departement")?,
+            pays: place("pays")?,
+            ville_etrangere: s("ville_etrangere")?,
+            email: s("email")?,
+            email_confirmation: s("email_confirmation")?,
+            mobile: s("mobile")?,
+            metier: s("metier")?,
+            role: s("role")?,
+            mode_exercice: s("mode_exercice")?,
+            prise_jour: s("prise_jour")?,
+            prise_mois: s("prise_mois")?,
+            prise_annee: s("prise_annee")?,
+            nom_exercice: s("nom_exercice")?,
+            prenom_exercice: s("prenom_exercice")?,
+            document: o.opt("document", |v| {
+                let d = v.object()?;
+                Ok(DocumentChoice {
+                    id: d.string("id")?,
+                    file_name: d.string("file_name")?,
+                    content_type: d.string("content_type")?,
+                    size: d.req("size", Value::u64)?,
+                })
+            })?,
+            idempotency_key: o.opt_string("idempotency_key")?,
+            idempotency_for: o.or_default("idempotency_for", Value::u64)?,
+        })
+    }
 }
 
 /// `YYYY-MM-DD` from three fields as typed; blank when all three are, and something the shared parser refuses when
@@ -671,11 +836,60 @@ mod tests {
     #[test]
     fn the_draft_survives_json() {
         let draft = complete();
-        let json = serde_json::to_string(&draft).expect("serialisable");
-        let back: Draft = serde_json::from_str(&json).expect("readable");
-        assert_eq!(back, draft);
-        let old: Draft = serde_json::from_str(r#"{"step":2}"#).expect("missing members are blank");
-        assert_eq!(old.step, 2);
+        let json = draft.to_json();
+        assert_eq!(Draft::from_json(&json), Some(draft.clone()));
+        let old = Draft::from_json(r#"{"step":2}"#).expect("missing members are blank");
+        assert_eq!(
+            old,
+            Draft {
+                step: 2,
+                ..Draft::default()
+            }
+        );
+        assert_eq!(Draft::from_json("not json"), None);
+        assert_eq!(Draft::from_json(r#"{"step":"2"}"#), None);
+        assert_eq!(Draft::from_json(r#"{"step":256}"#), None);
+    }
+
+    /// The draft is kept as serde's derives kept it: one written by an earlier version of the app loads.
+    #[test]
+    fn the_draft_is_the_json_serde_wrote() {
+        let mut drafts = vec![Draft::default(), complete()];
+        let mut other = complete();
+        other.site = Some(SiteChoice {
+            id: -3,
+            nom: "Foyer « Le Phare »\n".into(),
+            finess: "2A0000001".into(),
+            commune: Some("Ajaccio".into()),
+        });
+        other.has_rpps = Some(true);
+        other.birth_country = BirthCountry::Abroad;
+        other.commune = None;
+        other.pays = Some(PlaceChoice {
+            code: "99350".into(),
+            label: "Maroc".into(),
+        });
+        other.document = Some(DocumentChoice {
+            id: "doc".into(),
+            file_name: "ma pièce.pdf".into(),
+            content_type: "application/pdf".into(),
+            size: 5_242_880,
+        });
+        other.idempotency_key = Some("3f2c".into());
+        other.idempotency_for = u64::MAX;
+        drafts.push(other);
+        for draft in drafts {
+            let serde = serde_json::to_string(&draft).expect("serialisable");
+            assert_eq!(draft.to_json(), serde);
+            assert_eq!(Draft::from_json(&serde), Some(draft.clone()));
+            let back: Draft = serde_json::from_str(&draft.to_json()).expect("serde reads it");
+            assert_eq!(back, draft);
+        }
+        let partial = r#"{"step":3,"prenoms":["Awa"],"birth_country":"France","has_rpps":false}"#;
+        assert_eq!(
+            Draft::from_json(partial),
+            Some(serde_json::from_str(partial).expect("serde reads it"))
+        );
     }
 
     #[test]

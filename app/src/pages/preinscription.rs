@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::embed::{self, Embedded};
+use crate::json;
 use crate::preinscription::{
     self as logic, BirthCountry, DocumentChoice, Draft, LAST_STEP, PlaceChoice, SiteChoice,
     field_id,
@@ -152,12 +153,16 @@ pub(crate) fn request_animation(f: impl FnOnce() + 'static) {
 
 fn load_draft() -> Draft {
     browser::load(DRAFT_KEY)
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|json| Draft::from_json(&json))
         .unwrap_or_default()
 }
 
 fn load_sent() -> Option<PreRegistrationCreated> {
-    browser::load(SENT_KEY).and_then(|json| serde_json::from_str(&json).ok())
+    browser::load(SENT_KEY).and_then(|text| {
+        json::parse(&text)
+            .and_then(|v| json::pre_registration_created(&v))
+            .ok()
+    })
 }
 
 /// `/preinscription`.
@@ -170,9 +175,7 @@ pub fn Preinscription() -> impl IntoView {
     // Every change is kept at once: a reload or a crash loses nothing.
     Effect::new(move |_| {
         // An empty draft (after sending) is not kept at all.
-        match draft.with(|d| {
-            (*d != Draft::default()).then(|| serde_json::to_string(d).unwrap_or_default())
-        }) {
+        match draft.with(|d| (*d != Draft::default()).then(|| d.to_json())) {
             Some(json) => browser::save(DRAFT_KEY, &json),
             None => browser::remove(DRAFT_KEY),
         }
@@ -494,7 +497,7 @@ pub(crate) fn StepErrorSummary(form: Form) -> impl IntoView {
 }
 
 fn body_hash(draft: &Draft) -> u64 {
-    let json = serde_json::to_string(&draft.to_request()).unwrap_or_default();
+    let json = json::write_pre_registration_request(&draft.to_request());
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     json.hash(&mut hasher);
     hasher.finish()
@@ -524,10 +527,7 @@ async fn send(
         let answer = api::submit(&request, &key).await;
         match answer.result {
             Ok(created) => {
-                browser::save(
-                    SENT_KEY,
-                    &serde_json::to_string(&created).unwrap_or_default(),
-                );
+                browser::save(SENT_KEY, &json::write_pre_registration_created(&created));
                 browser::remove(DRAFT_KEY);
                 sent.set(Some(created));
                 draft.set(Draft::default());
@@ -785,6 +785,8 @@ struct Choice {
     value: String,
     label: String,
     detail: Option<String>,
+    /// The site behind a result of the establishment search.
+    site: Option<SiteChoice>,
 }
 
 /// A search field with its results as buttons; once a result is picked, it shows it with "Modifier".
@@ -887,18 +889,17 @@ fn Picker(
     }
 }
 
-/// Searches the API as the person types, after a short pause; answers that arrive late are dropped.
-fn remote_search<T, F, Fut>(
+/// What a search answers, as results to pick.
+type Found = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Choice>, ApiError>>>>;
+
+/// Searches the API as the person types, after a short pause; answers that arrive late are dropped. Not generic:
+/// the establishment, commune and country searches share its code (`search` is a plain function).
+fn remote_search(
     query: RwSignal<String>,
     min_chars: usize,
-    search: F,
-) -> (RwSignal<Vec<T>>, RwSignal<String>)
-where
-    T: Clone + Send + Sync + 'static,
-    F: Fn(String) -> Fut + Copy + 'static,
-    Fut: std::future::Future<Output = Result<Vec<T>, ApiError>> + 'static,
-{
-    let results = RwSignal::new(Vec::<T>::new());
+    search: fn(String) -> Found,
+) -> (RwSignal<Vec<Choice>>, RwSignal<String>) {
+    let results = RwSignal::new(Vec::<Choice>::new());
     let status = RwSignal::new(String::new());
     Effect::new(move |_| {
         let typed = query.get();
@@ -945,14 +946,24 @@ where
     (results, status)
 }
 
+/// A text member of the draft as a signal and its setter: `bind!(draft, email)`.
 macro_rules! bind {
-    ($draft:expr, $field:ident) => {{
-        let draft = $draft;
-        (
-            Signal::derive(move || draft.with(|d| d.$field.clone())),
-            Callback::new(move |value: String| draft.update(|d| d.$field = value)),
-        )
-    }};
+    ($draft:expr, $field:ident) => {
+        bind_field($draft, |d| &d.$field, |d| &mut d.$field)
+    };
+}
+
+/// [`bind!`]'s work, over plain function pointers: one signal and one callback type for every field instead of a
+/// pair of closures (and their monomorphised signal code) per field.
+fn bind_field(
+    draft: RwSignal<Draft>,
+    get: fn(&Draft) -> &String,
+    get_mut: fn(&mut Draft) -> &mut String,
+) -> (Signal<String>, Callback<String>) {
+    (
+        Signal::derive(move || draft.with(|d| get(d).clone())),
+        Callback::new(move |value: String| draft.update(|d| *get_mut(d) = value)),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -963,31 +974,30 @@ fn StepSite() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let query = RwSignal::new(String::new());
-    let (found, status) = remote_search(
-        query,
-        2,
-        |q: String| async move { api::structures(&q).await },
-    );
-    let results = Signal::derive(move || {
-        found
-            .get()
-            .iter()
-            .map(|hit| Choice {
-                value: hit.site.id.to_string(),
-                label: hit.site.nom.clone(),
-                detail: Some(
-                    [
-                        hit.site.commune.clone(),
-                        hit.site.finess.as_ref().map(|f| format!("FINESS {f}")),
-                        Some(hit.entite_juridique.nom.clone()),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-                ),
+    let (results, status) = remote_search(query, 2, |q| {
+        Box::pin(async move {
+            api::structures(&q).await.map(|found| {
+                found
+                    .iter()
+                    .map(|hit| Choice {
+                        value: hit.site.id.to_string(),
+                        label: hit.site.nom.clone(),
+                        detail: Some(
+                            [
+                                hit.site.commune.clone(),
+                                hit.site.finess.as_ref().map(|f| format!("FINESS {f}")),
+                                Some(hit.entite_juridique.nom.clone()),
+                            ]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" · "),
+                        ),
+                        site: Some(site_choice(hit)),
+                    })
+                    .collect()
             })
-            .collect()
+        })
     });
     let chosen = Signal::derive(move || {
         draft.with(|d| {
@@ -1002,13 +1012,9 @@ fn StepSite() -> impl IntoView {
         })
     });
     let pick = Callback::new(move |choice: Choice| {
-        if let Some(hit) = found.with_untracked(|f| {
-            f.iter()
-                .find(|h| h.site.id.to_string() == choice.value)
-                .cloned()
-        }) {
+        if let Some(site) = choice.site {
             draft.update(|d| {
-                d.site = Some(site_choice(&hit));
+                d.site = Some(site);
                 d.site_from_link = false;
                 d.notice_version.clear();
             });
@@ -1040,7 +1046,7 @@ fn StepSite() -> impl IntoView {
             label="Votre établissement"
             hint="Son nom, sa commune ou son numéro FINESS (9 caractères), par exemple « Tilleuls » ou « Toulouse »."
             query
-            results
+            results=results.into()
             status=status.into()
             chosen
             pick
@@ -1115,6 +1121,19 @@ fn EmbedSiteView(site: RwSignal<EmbedSite>) -> impl IntoView {
     }
 }
 
+/// The notice of step 2 as loaded.
+#[derive(Clone)]
+enum NoticeState {
+    Loading,
+    Loaded(shared::api::Notice),
+    /// The message of the [`ApiError`].
+    Failed(String),
+}
+
+/// Step 2. The notice is loaded by a task into a signal rather than read from a `LocalResource` under
+/// `<Transition>` and `<ErrorBoundary>`: that async machinery (async derived signals, suspense, error boundary,
+/// their locks and event listeners), used by this step alone, weighed about 30 kB of the form's wasm. The screens
+/// are the same: the loading line, then the notice, or the alert with "Réessayer" (kept while the retry runs).
 #[component]
 pub(crate) fn StepNotice() -> impl IntoView {
     let form = form();
@@ -1122,61 +1141,74 @@ pub(crate) fn StepNotice() -> impl IntoView {
     let site_id = draft
         .with_untracked(|d| d.site.as_ref().map(|s| s.id))
         .unwrap_or_default();
-    let notice = LocalResource::new(move || api::notice(site_id));
+    let notice = RwSignal::new(NoticeState::Loading);
+    let load = move || {
+        spawn_local(async move {
+            let state = match api::notice(site_id).await {
+                Ok(loaded) => NoticeState::Loaded(loaded),
+                Err(error) => NoticeState::Failed(error.to_string()),
+            };
+            // The step may have been left meanwhile: its signal is gone, and so is the answer.
+            _ = notice.try_set(state);
+        });
+    };
+    load();
     let checked_key = "notice_version";
     let invalid = Memo::new(move |_| form.error(checked_key).is_some());
-    view! {
-        <ErrorBoundary fallback=move |errors| view! {
+    move || {
+        match notice.get() {
+        NoticeState::Loading => {
+            view! { <p class="loading">"Chargement de la notice…"</p> }.into_any()
+        }
+        NoticeState::Failed(message) => view! {
             <div class="alert" role="alert">
                 <p><strong>"La notice d'information n'a pas pu être chargée."</strong></p>
-                {move || errors.get().into_iter().map(|(_, e)| view! { <p>{e.to_string()}</p> }).collect_view()}
-                <button type="button" class="button button--secondary" on:click=move |_| notice.refetch()>"Réessayer"</button>
+                <p>{message}</p>
+                <button type="button" class="button button--secondary" on:click=move |_| load()>"Réessayer"</button>
             </div>
-        }>
-            <Transition fallback=|| view! { <p class="loading">"Chargement de la notice…"</p> }>
-                {move || Suspend::new(async move {
-                    notice.await.map(|notice| {
-                        let version = notice.version.clone();
-                        let sections = notice
-                            .sections
-                            .into_iter()
-                            .map(|s| view! {
-                                <section class="notice-section">
-                                    <h2>{s.heading}</h2>
-                                    {s.paragraphs.into_iter().map(|p| view! { <p>{p}</p> }).collect_view()}
-                                </section>
-                            })
-                            .collect_view();
-                        let checked_version = version.clone();
-                        view! {
-                            <div class="notice-text">
-                                <p class="lead">{notice.title}</p>
-                                {sections}
-                                <p class="hint">"Version "{version.clone()}</p>
-                            </div>
-                            <div class="field checkbox" class:field--error=move || invalid.get()>
-                                <ErrorText key=checked_key/>
-                                <input
-                                    type="checkbox"
-                                    id="notice_version"
-                                    aria-invalid=move || invalid.get().then_some("true")
-                                    aria-describedby=move || described_by("notice_version", false, invalid.get())
-                                    prop:checked=move || draft.with(|d| d.notice_version == checked_version)
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        let version = version.clone();
-                                        draft.update(|d| d.notice_version = if on { version } else { String::new() });
-                                        form.changed(checked_key);
-                                    }
-                                    on:blur=move |_| form.touch(checked_key)
-                                />
-                                <label for="notice_version">{say("J'ai lu la notice d'information sur mes données.", "J'ai remis cette notice d'information à la personne (article 13 du RGPD).")}</label>
-                            </div>
+        }
+        .into_any(),
+        NoticeState::Loaded(notice) => {
+            let version = notice.version.clone();
+            let sections = notice
+                .sections
+                .into_iter()
+                .map(|s| view! {
+                    <section class="notice-section">
+                        <h2>{s.heading}</h2>
+                        {s.paragraphs.into_iter().map(|p| view! { <p>{p}</p> }).collect_view()}
+                    </section>
+                })
+                .collect_view();
+            let checked_version = version.clone();
+            view! {
+                <div class="notice-text">
+                    <p class="lead">{notice.title}</p>
+                    {sections}
+                    <p class="hint">"Version "{version.clone()}</p>
+                </div>
+                <div class="field checkbox" class:field--error=move || invalid.get()>
+                    <ErrorText key=checked_key/>
+                    <input
+                        type="checkbox"
+                        id="notice_version"
+                        aria-invalid=move || invalid.get().then_some("true")
+                        aria-describedby=move || described_by("notice_version", false, invalid.get())
+                        prop:checked=move || draft.with(|d| d.notice_version == checked_version)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            let version = version.clone();
+                            draft.update(|d| d.notice_version = if on { version } else { String::new() });
+                            form.changed(checked_key);
                         }
-                    })
-                })}
-            </Transition>
-        </ErrorBoundary>
+                        on:blur=move |_| form.touch(checked_key)
+                    />
+                    <label for="notice_version">{say("J'ai lu la notice d'information sur mes données.", "J'ai remis cette notice d'information à la personne (article 13 du RGPD).")}</label>
+                </div>
+            }
+            .into_any()
+        }
+    }
     }
 }
 
@@ -1329,18 +1361,20 @@ fn BirthCommune() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let query = RwSignal::new(String::new());
-    let (found, status) =
-        remote_search(query, 2, |q: String| async move { api::communes(&q).await });
-    let results = Signal::derive(move || {
-        found
-            .get()
-            .iter()
-            .map(|c| Choice {
-                value: c.code.clone(),
-                label: c.label(),
-                detail: None,
+    let (results, status) = remote_search(query, 2, |q| {
+        Box::pin(async move {
+            api::communes(&q).await.map(|found| {
+                found
+                    .iter()
+                    .map(|c| Choice {
+                        value: c.code.clone(),
+                        label: c.label(),
+                        detail: None,
+                        site: None,
+                    })
+                    .collect()
             })
-            .collect()
+        })
     });
     let chosen =
         Signal::derive(move || draft.with(|d| d.commune.as_ref().map(|c| c.label.clone())));
@@ -1364,7 +1398,7 @@ fn BirthCommune() -> impl IntoView {
                 label="Commune de naissance"
                 hint="Son nom ou son code postal, par exemple Montréjeau ou 31210. Les anciennes communes sont aussi proposées."
                 query
-                results
+                results=results.into()
                 status=status.into()
                 chosen
                 pick
@@ -1397,17 +1431,20 @@ fn BirthAbroad() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let query = RwSignal::new(String::new());
-    let (found, status) = remote_search(query, 2, |q: String| async move { api::pays(&q).await });
-    let results = Signal::derive(move || {
-        found
-            .get()
-            .iter()
-            .map(|p| Choice {
-                value: p.code.clone(),
-                label: p.name.clone(),
-                detail: None,
+    let (results, status) = remote_search(query, 2, |q| {
+        Box::pin(async move {
+            api::pays(&q).await.map(|found| {
+                found
+                    .into_iter()
+                    .map(|p| Choice {
+                        value: p.code,
+                        label: p.name,
+                        detail: None,
+                        site: None,
+                    })
+                    .collect()
             })
-            .collect()
+        })
     });
     let chosen = Signal::derive(move || draft.with(|d| d.pays.as_ref().map(|p| p.label.clone())));
     let pick = Callback::new(move |choice: Choice| {
@@ -1428,7 +1465,7 @@ fn BirthAbroad() -> impl IntoView {
             label="Pays de naissance"
             hint="Son nom en français, par exemple Maroc."
             query
-            results
+            results=results.into()
             status=status.into()
             chosen
             pick
@@ -1467,6 +1504,7 @@ pub(crate) fn StepSituation() -> impl IntoView {
                 value: m.code.to_owned(),
                 label: m.label.to_owned(),
                 detail: crate::metiers::other_names(m),
+                site: None,
             })
             .collect::<Vec<_>>()
     });
