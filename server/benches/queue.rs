@@ -119,11 +119,8 @@ async fn fill(storage: &Storage, url: &str, n: u64, site_ids: &[i64]) -> Result<
             // checkpointer and the kernel's writeback are still flushing a gigabyte written a moment ago.
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
             conn.close().await?;
-            let path = url
-                .trim_start_matches("sqlite://")
-                .split('?')
-                .next()
-                .unwrap_or_default();
+            let path = enrole_server::storage::sqlite_database_file(url)
+                .context("the SQLite database file")?;
             std::fs::File::open(path)?.sync_all()?;
         }
         Backend::Postgres => {

@@ -24,8 +24,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 struct Outcome {
-    latencies: Vec<Duration>,
-    /// (request index, latency) of the successful requests, in completion order.
+    /// (request index, latency) of the successful requests, by index.
     timeline: Vec<(usize, Duration)>,
     errors: usize,
     sent: usize,
@@ -70,21 +69,19 @@ where
         }
     });
     let mut outcome = Outcome {
-        latencies: Vec::with_capacity(total),
         timeline: Vec::with_capacity(total),
         errors: 0,
         sent: total,
     };
     while let Some((index, latency, ok)) = results.recv().await {
         if ok {
-            outcome.latencies.push(latency);
             outcome.timeline.push((index, latency));
         } else {
             outcome.errors += 1;
         }
     }
     let _ = pacer.join();
-    outcome.latencies.sort();
+    outcome.timeline.sort_unstable();
     outcome
 }
 
@@ -106,21 +103,20 @@ fn wait_until(due: Instant) {
 }
 
 fn report(name: &str, outcome: &Outcome, rate: u64) -> (f64, f64) {
-    let p50 = support::percentile_ms(&outcome.latencies, 0.50);
-    let p99 = support::percentile_ms(&outcome.latencies, 0.99);
+    let mut latencies: Vec<Duration> = outcome.timeline.iter().map(|(_, l)| *l).collect();
+    latencies.sort_unstable();
+    let p50 = support::percentile_ms(&latencies, 0.50);
+    let p99 = support::percentile_ms(&latencies, 0.99);
     if std::env::var("ENROLE_BENCH_DEBUG").is_ok() {
         // When the slow requests were due: clustered in time means a stall, spread means a steady cost.
-        let mut slow: Vec<_> = outcome
+        let slow = outcome
             .timeline
             .iter()
-            .filter(|(_, latency)| latency.as_secs_f64() * 1000.0 >= p99)
-            .map(|(index, latency)| (*index, *latency))
-            .collect();
-        slow.sort_unstable();
+            .filter(|(_, latency)| latency.as_secs_f64() * 1000.0 >= p99);
         for (index, latency) in slow {
             println!(
                 "    slow: due at {:>8.3} s: {:.2} ms",
-                index as f64 / rate as f64,
+                *index as f64 / rate as f64,
                 latency.as_secs_f64() * 1000.0
             );
         }
@@ -130,8 +126,7 @@ fn report(name: &str, outcome: &Outcome, rate: u64) -> (f64, f64) {
         outcome.sent,
         p50,
         p99,
-        outcome
-            .latencies
+        latencies
             .last()
             .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0),
         outcome.errors
