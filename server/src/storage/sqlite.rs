@@ -11,7 +11,7 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 
-use super::group_commit::GroupCommit;
+use super::group_commit::{self, Checkpoints, GroupCommit};
 use super::{
     Actor, AuditEntry, Constraint, EstablishmentKey, EstablishmentRecord, NewEstablishment,
     NewSite, SiteMatch, SiteRecord, StorageError, like_pattern,
@@ -64,9 +64,12 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(settings.sqlite_busy_timeout);
-        // Checkpoints run in the background (see `group_commit`), never inside a writer's commit. An in-memory
-        // database has no log to checkpoint.
-        let options = options.pragma("wal_autocheckpoint", "0");
+        // Checkpoints run in the background (see `group_commit`), never inside a writer's commit; a log restarted
+        // there is cut back to the size that triggers a restart. An in-memory database has no log to checkpoint.
+        let options = options.pragma("wal_autocheckpoint", "0").pragma(
+            "journal_size_limit",
+            group_commit::RESTART_LOG_AT_BYTES.to_string(),
+        );
         let filename = options.get_filename().to_path_buf();
         let in_memory =
             filename.as_os_str().is_empty() || filename.to_string_lossy().starts_with(":memory:");
@@ -93,12 +96,23 @@ impl SqliteStorage {
             .idle_timeout(None)
             .connect_with(options)
             .await?;
+        let write_gate = std::sync::Arc::default();
         // The log is named after the path as given, which is the path SQLite opened.
-        let group_commit = (!in_memory).then(|| GroupCommit::start(filename, Some(pool.clone())));
+        let group_commit = (!in_memory).then(|| {
+            GroupCommit::start(
+                filename,
+                Some(Checkpoints {
+                    readers: pool.clone(),
+                    writer: writer.clone(),
+                    write_gate: std::sync::Arc::clone(&write_gate),
+                    restart_at_frames: group_commit::RESTART_LOG_AT_FRAMES,
+                }),
+            )
+        });
         Ok(Self {
             pool,
             writer,
-            write_gate: std::sync::Arc::default(),
+            write_gate,
             group_commit,
         })
     }
