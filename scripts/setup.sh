@@ -16,6 +16,12 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
       apt_install rustc-web cargo-web rust-web-src lld-19
   fi
 fi
+# std's source, to rebuild std for size in the wasm build (same server as the target; without it, larger bundles).
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown &&
+  ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "Installing the Rust standard library's source (rust-src)"
+  rustup component add rust-src || warn "rustup could not download rust-src: the wasm bundles are built larger"
+fi
 
 # wasm-bindgen's CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 want=$(lock_version wasm-bindgen)

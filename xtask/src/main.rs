@@ -117,7 +117,8 @@ fn build_app() -> Result<()> {
 
     let bindgen_version = check_wasm_bindgen(&root)?;
     eprintln!("building the app ({profile}) with wasm-bindgen {bindgen_version}");
-    // Through scripts/wasm-cargo.sh: rustup's wasm32 target when installed, else Debian's rustc-web.
+    // Through scripts/wasm-cargo.sh: std rebuilt for size; rustup's wasm32 target when installed, else Debian's
+    // rustc-web.
     // `erase_components`: Leptos type-erases every component's view (AnyView), which cuts the monomorphised view
     // code: public wasm 286 -> 263 kB brotli, the form's entry point 231 -> 211 kB (gestion grows 78 -> 85 kB, a
     // desktop page). Only for this wasm build: native builds and tests are untouched.
