@@ -33,8 +33,8 @@ end_section
 say "2. Lighthouse mobile on /preinscription (median of 3)"
 [ -x bench/node_modules/.bin/lighthouse ] || (cd bench && npm ci --no-audit --no-fund)
 cargo build --quiet --release -p server --bin enrole
-# The benchmarks are built here, and the page cache is written out before each timed section: the gigabytes a build
-# writes, flushed by the kernel during a timed run, made one submission p99 98 ms instead of 7.
+# The benchmarks are built here, and the page cache is written out before timing the submission: the gigabytes a
+# build writes, flushed by the kernel during a timed run, made one submission p99 98 ms instead of 7.
 cargo bench --quiet --no-run -p server --benches
 sync
 release_target="${CARGO_TARGET_DIR:-$ROOT/target}/release"

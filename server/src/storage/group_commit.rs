@@ -164,8 +164,8 @@ pub const RESTART_LOG_AT_FRAMES: i64 = RESTART_LOG_AT_BYTES / (4096 + 24);
 ///
 /// SQLite writes the log from its start again only when a write begins while the whole log is copied and no reader
 /// uses it. Under steady writes a `PASSIVE` checkpoint never catches up (new commits land while it copies), so the
-/// log grew without end: 1.6 GB after 30 s at 500 submissions per second, and every sync of the growing file then
-/// also waited for the file system's journal (syncs of 30 to 65 ms). So once the log holds
+/// log grew without end: 1.6 GB after 30 s at 500 submissions per second, with syncs of 30 to 65 ms that went away
+/// once it was bounded (likely the file system journaling the growing file). So once the log holds
 /// [`Checkpoints::restart_at_frames`], a second `PASSIVE` checkpoint runs in the write turn: it copies only what
 /// arrived since the first one, and the next write, finding the whole log copied, starts it again from
 /// its beginning, over blocks already allocated. A reader still on an older snapshot can defer that to the next
