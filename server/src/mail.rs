@@ -99,12 +99,20 @@ async fn write_eml(dir: &Path, id: i64, content: &[u8]) -> std::io::Result<()> {
     .await
 }
 
+/// One trip to the blocking pool for the three file operations (each `tokio::fs` call is one trip).
 async fn write_file(dir: &Path, name: &str, content: &[u8]) -> std::io::Result<()> {
-    tokio::fs::create_dir_all(dir).await?;
     let partial = dir.join(format!(".{name}.tmp"));
-    tokio::fs::write(&partial, content).await?;
-    // The rename makes the file appear complete or not at all.
-    tokio::fs::rename(&partial, dir.join(name)).await
+    let complete = dir.join(name);
+    let dir = dir.to_owned();
+    let content = content.to_vec();
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(&partial, content)?;
+        // The rename makes the file appear complete or not at all.
+        std::fs::rename(&partial, complete)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 fn build_message(from: &str, email: &OutboxEmail) -> Result<Message, String> {

@@ -79,7 +79,11 @@ impl SqliteStorage {
         {
             tokio::fs::create_dir_all(parent).await?;
         }
+        // No ping before handing out a connection: a SQLite connection is a thread of this process, not a socket
+        // that can go stale, and each ping was one more round trip to that thread (two context switches) on every
+        // query run on the pool.
         let pool = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(settings.max_connections)
             .min_connections(settings.min_connections)
             .acquire_timeout(settings.acquire_timeout)
@@ -90,6 +94,7 @@ impl SqliteStorage {
         // write on any of the pool's connections often paid for preparing its statements and reloading pages
         // (SQLite caches both per connection). Writes are one at a time anyway (see `write_gate`).
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(settings.acquire_timeout)
