@@ -102,11 +102,8 @@ impl Form {
     /// The person changed the field: the server's message about it no longer applies.
     pub(crate) fn changed(self, key: &str) {
         if self.server.with_untracked(|s| s.contains(key)) {
-            self.server.update(|s| {
-                let mut inner = std::mem::take(s).into_inner();
-                inner.remove(key);
-                *s = inner.into();
-            });
+            self.server
+                .update(|s| *s = logic::keep_errors(s, |k| k != key));
         }
     }
 
