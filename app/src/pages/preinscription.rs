@@ -1,7 +1,6 @@
 //! `/preinscription`: the intro, the six steps of the form, and the confirmation. The rules live in
 //! [`crate::preinscription`]; this module only binds them to the page.
 
-use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
@@ -54,7 +53,8 @@ pub struct Form {
     pub(crate) errors: Memo<FieldErrors>,
     /// Errors the server answered (422) or the upload met, until the field is changed.
     pub(crate) server: RwSignal<FieldErrors>,
-    touched: RwSignal<BTreeSet<String>>,
+    /// The fields left at least once (a list: a set type would add its own code to the wasm for a dozen keys).
+    touched: RwSignal<Vec<String>>,
     /// "Suivant" was pressed: every error of the step shows.
     pub(crate) show_all: RwSignal<bool>,
 }
@@ -67,7 +67,7 @@ impl Form {
             draft,
             errors,
             server: RwSignal::new(FieldErrors::new()),
-            touched: RwSignal::new(BTreeSet::new()),
+            touched: RwSignal::new(Vec::new()),
             show_all: RwSignal::new(false),
         };
         provide_context(form);
@@ -82,7 +82,7 @@ impl Form {
         {
             return Some(message);
         }
-        let visible = self.show_all.get() || self.touched.with(|t| t.contains(key));
+        let visible = self.show_all.get() || self.touched.with(|t| t.iter().any(|k| k == key));
         if !visible {
             return None;
         }
@@ -92,10 +92,8 @@ impl Form {
 
     /// The person left the field: its errors may show.
     fn touch(self, key: &str) {
-        if !self.touched.with_untracked(|t| t.contains(key)) {
-            self.touched.update(|t| {
-                t.insert(key.to_owned());
-            });
+        if !self.touched.with_untracked(|t| t.iter().any(|k| k == key)) {
+            self.touched.update(|t| t.push(key.to_owned()));
         }
     }
 
@@ -132,7 +130,7 @@ impl Form {
 
     pub(crate) fn go_to(self, step: u8) {
         self.show_all.set(false);
-        self.touched.set(BTreeSet::new());
+        self.touched.set(Vec::new());
         self.draft.update(|d| {
             d.step = step;
             if step == 5 {
