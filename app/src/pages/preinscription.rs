@@ -507,7 +507,7 @@ async fn send(
     general_error: RwSignal<Option<String>>,
 ) {
     let draft = form.draft;
-    let hash = body_hash(&draft.get_untracked());
+    let hash = draft.with_untracked(body_hash);
     draft.update(|d| {
         if d.idempotency_key.is_none() || d.idempotency_for != hash {
             d.idempotency_key = Some(browser::random_uuid());
@@ -1672,7 +1672,11 @@ pub(crate) fn StepDocument() -> impl IntoView {
 #[component]
 fn Review() -> impl IntoView {
     let form = form();
-    let d = form.draft.get_untracked();
+    // Read in place: cloning the whole draft would add its clone code to the wasm.
+    form.draft.with_untracked(|d| review_view(form, d))
+}
+
+fn review_view(form: Form, d: &Draft) -> impl IntoView + use<> {
     let section = move |step: u8, title: &'static str, rows: Vec<(&'static str, String)>| {
         let rows = rows
             .into_iter()
