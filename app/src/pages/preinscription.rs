@@ -429,7 +429,7 @@ fn Steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> impl Int
     view! {
         <div class="form-page">
             <p class="progress-label" id="progression">{move || logic::progress(step.get())}</p>
-            <progress class="progress-bar" max=LAST_STEP value=move || step.get() aria-labelledby="progression"></progress>
+            <progress class="progress-bar" max=LAST_STEP value=move || step.get().to_string() aria-labelledby="progression"></progress>
             <h1 id=HEADING_ID tabindex="-1">{move || logic::step_title(step.get())}</h1>
             {summary}
             <form class="step-form" novalidate on:submit=move |ev| ev.prevent_default()>
@@ -870,7 +870,8 @@ fn Picker(
                             let mut ids = described_by(&describe_id, true, invalid.get()).unwrap_or_default();
                             ids.push(' ');
                             ids.push_str(&status_id);
-                            ids
+                            // An option, as every other field's: one attribute type less in the wasm.
+                            Some(ids)
                         }
                     }
                     prop:value=move || query.get()
