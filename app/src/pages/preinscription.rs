@@ -449,8 +449,8 @@ fn Steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> impl Int
                         view! { <button type="submit" class="button" on:click=next>"Suivant"</button> }.into_any()
                     } else {
                         view! {
-                            <button type="submit" class="button" on:click=submit aria-disabled=move || sending.get().then_some("true")>
-                                {move || if sending.get() { "Envoi en cours…" } else { "Envoyer ma demande" }}
+                            <button type="submit" class="button" on:click=submit aria-disabled=move || aria_true(sending.get())>
+                                {move || if sending.get() { "Envoi en cours…" } else { "Envoyer ma demande" }.to_owned()}
                             </button>
                         }.into_any()
                     }}
@@ -585,6 +585,12 @@ fn form() -> Form {
     expect_context::<Form>()
 }
 
+/// `aria-invalid` or `aria-disabled`: "true", or no attribute. A `String`, as the other reactive attributes and
+/// texts of the form: each value type brings its own rendering code into the wasm.
+fn aria_true(on: bool) -> Option<String> {
+    on.then(|| "true".to_owned())
+}
+
 /// `aria-describedby` of a field: its hint, then its error when shown.
 fn described_by(id: &str, hint: bool, error: bool) -> Option<String> {
     let mut ids = Vec::new();
@@ -639,7 +645,7 @@ pub(crate) fn TextField(
                 autocomplete=autocomplete
                 inputmode=inputmode
                 spellcheck="false"
-                aria-invalid=move || invalid.get().then_some("true")
+                aria-invalid=move || aria_true(invalid.get())
                 aria-describedby=move || described_by(&describe_id, has_hint, invalid.get())
                 prop:value=move || field.get(form.draft)
                 on:input=move |ev| {
@@ -685,7 +691,7 @@ pub(crate) fn RadioGroup(
                         id=input_id.clone()
                         name=id.clone()
                         value=option
-                        aria-invalid=move || invalid.get().then_some("true")
+                        aria-invalid=move || aria_true(invalid.get())
                         aria-describedby=description.is_some().then(|| description_id.clone())
                         prop:checked=move || field.get(form.draft) == checked_value
                         on:change=move |_| {
@@ -748,7 +754,7 @@ fn DateField(
                     inputmode="numeric"
                     autocomplete="off"
                     maxlength=if size == "date-year" { "4" } else { "2" }
-                    aria-invalid=move || invalid.get().then_some("true")
+                    aria-invalid=move || aria_true(invalid.get())
                     aria-describedby=move || described_by(&describe_id, true, invalid.get())
                     prop:value=move || field.get(form.draft)
                     on:input=move |ev| {
@@ -862,7 +868,7 @@ fn Picker(
                     type="search"
                     autocomplete="off"
                     spellcheck="false"
-                    aria-invalid=move || invalid.get().then_some("true")
+                    aria-invalid=move || aria_true(invalid.get())
                     aria-describedby={
                         let describe_id = describe_id.clone();
                         let status_id = status_id.clone();
@@ -1207,7 +1213,7 @@ pub(crate) fn StepNotice() -> impl IntoView {
                     <input
                         type="checkbox"
                         id="notice_version"
-                        aria-invalid=move || invalid.get().then_some("true")
+                        aria-invalid=move || aria_true(invalid.get())
                         aria-describedby=move || described_by("notice_version", false, invalid.get())
                         prop:checked=move || draft.with(|d| d.notice_version == checked_version)
                         on:change=move |ev| {
@@ -1645,7 +1651,7 @@ pub(crate) fn StepDocument() -> impl IntoView {
     view! {
         <div class="field" class:field--error=move || invalid.get()>
             <label for="document_id">
-                {move || if draft.with(|d| d.document.is_some()) { "Remplacer la pièce d'identité" } else { say("Copie de votre pièce d'identité", "Copie de la pièce d'identité de la personne") }}
+                {move || if draft.with(|d| d.document.is_some()) { "Remplacer la pièce d'identité" } else { say("Copie de votre pièce d'identité", "Copie de la pièce d'identité de la personne") }.to_owned()}
             </label>
             <p class="hint" id="document_id-aide">
                 "Carte d'identité, passeport ou titre de séjour : une photo (JPEG, PNG) ou un PDF, 5 Mo au plus. \
@@ -1656,7 +1662,7 @@ pub(crate) fn StepDocument() -> impl IntoView {
                 type="file"
                 id="document_id"
                 accept="application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
-                aria-invalid=move || invalid.get().then_some("true")
+                aria-invalid=move || aria_true(invalid.get())
                 aria-describedby=move || described_by("document_id", true, invalid.get())
                 on:change=on_change
                 on:blur=move |_| form.touch(key)
