@@ -430,7 +430,7 @@ fn Steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> impl Int
         <div class="form-page">
             <p class="progress-label" id="progression">{move || logic::progress(step.get())}</p>
             <progress class="progress-bar" max=LAST_STEP value=move || step.get().to_string() aria-labelledby="progression"></progress>
-            <h1 id=HEADING_ID tabindex="-1">{move || logic::step_title(step.get())}</h1>
+            <h1 id=HEADING_ID tabindex="-1">{move || logic::step_title(step.get()).to_owned()}</h1>
             {summary}
             <form class="step-form" novalidate on:submit=move |ev| ev.prevent_default()>
                 {move || match step.get() {
