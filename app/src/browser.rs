@@ -9,8 +9,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 thread_local! {
-    /// Where values go when the browser refuses session storage (private modes, policies).
-    static MEMORY: RefCell<std::collections::HashMap<String, String>> = RefCell::default();
+    /// Where values go when the browser refuses session storage (private modes, policies). A list: it holds two
+    /// keys at most, and a hash map would bring its hashing and table code into the wasm.
+    static MEMORY: RefCell<Vec<(String, String)>> = RefCell::default();
 }
 
 fn session_storage() -> Option<web_sys::Storage> {
@@ -22,14 +23,20 @@ pub fn load(key: &str) -> Option<String> {
     if let Some(value) = session_storage().and_then(|s| s.get_item(key).ok().flatten()) {
         return Some(value);
     }
-    MEMORY.with(|m| m.borrow().get(key).cloned())
+    MEMORY.with(|m| {
+        m.borrow()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    })
 }
 
 /// Writes `key` to session storage; to memory when the browser refuses.
 pub fn save(key: &str, value: &str) {
     let stored = session_storage().is_some_and(|s| s.set_item(key, value).is_ok());
     if !stored {
-        MEMORY.with(|m| m.borrow_mut().insert(key.to_owned(), value.to_owned()));
+        remove_from_memory(key);
+        MEMORY.with(|m| m.borrow_mut().push((key.to_owned(), value.to_owned())));
     }
 }
 
@@ -38,7 +45,11 @@ pub fn remove(key: &str) {
     if let Some(storage) = session_storage() {
         _ = storage.remove_item(key);
     }
-    MEMORY.with(|m| m.borrow_mut().remove(key));
+    remove_from_memory(key);
+}
+
+fn remove_from_memory(key: &str) {
+    MEMORY.with(|m| m.borrow_mut().retain(|(k, _)| k != key));
 }
 
 /// The first value of `name` in the page address's query string, decoded (`URLSearchParams`, as the router's query

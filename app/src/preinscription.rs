@@ -500,9 +500,21 @@ fn replace(errors: &mut FieldErrors, key: &str, message: String) {
 }
 
 fn remove_prefix(errors: &mut FieldErrors, prefix: &str) {
-    let mut inner = std::mem::take(errors).into_inner();
-    inner.retain(|key, _| !(key == prefix || key.starts_with(&format!("{prefix}."))));
-    *errors = inner.into();
+    *errors = keep_errors(errors, |key| {
+        !(key == prefix || key.starts_with(&format!("{prefix}.")))
+    });
+}
+
+/// The errors whose key `keep` accepts. Copied rather than removed in place: removing from the map would link the
+/// B-tree's rebalancing code into the form's wasm for a handful of entries.
+pub fn keep_errors(errors: &FieldErrors, keep: impl Fn(&str) -> bool) -> FieldErrors {
+    let mut kept = FieldErrors::new();
+    for (key, messages) in errors.iter().filter(|(key, _)| keep(key)) {
+        for message in messages {
+            kept.add(key, message.clone());
+        }
+    }
+    kept
 }
 
 /// A commune typed as free text, checked with the same `shared` rule as the server.

@@ -3,7 +3,8 @@
 //! 1. the entry points of `app` for wasm32 with `--profile wasm-release` (`--release` is accepted and changes
 //!    nothing: the SPA is always built for size, as it ships);
 //! 2. `wasm-bindgen` (the CLI must be the version pinned in Cargo.lock);
-//! 3. `wasm-opt -Oz` when npm's binaryen is installed in `end2end/node_modules` (never Debian's: see toolchain notes);
+//! 3. `wasm-opt -Oz` when npm's binaryen is installed in `end2end/node_modules` (never Debian's: see toolchain notes),
+//!    shortening the import and export names, which the glue then follows ([`rename_in_glue`]);
 //! 4. content-hashed names under `dist/pkg/`, a small loader module per page (no inline script: the CSP forbids it;
 //!    it starts the app at once, or after the first paint for a page whose first screen is static, see [`Start`]),
 //!    `style/` hashed, `public/` copied as is, `index.html` and `espace.html` from the template `app/index.html`,
@@ -235,8 +236,13 @@ fn bind_bundle(
         "wasm-bindgen emitted JS snippets for {bin}: teach xtask to copy them"
     );
     let wasm_path = out.join(format!("{bin}_bg.wasm"));
+    let mut glue = fs::read_to_string(out.join(format!("{bin}.js")))?;
     if let Some(wasm_opt) = wasm_opt {
-        run(Command::new(wasm_opt)
+        // The import and export names are shortened too ("a", "b"…): wasm-bindgen names each import after its
+        // function and a hash, which repeats in the glue and compresses badly (the form's wasm and glue: about
+        // 4 kB of brotli). wasm-opt prints the renaming, which the glue then follows.
+        let mut command = Command::new(wasm_opt);
+        command
             .arg(&wasm_path)
             .arg("-o")
             .arg(&wasm_path)
@@ -250,12 +256,134 @@ fn bind_bundle(
                 "--enable-mutable-globals",
                 "--enable-reference-types",
             ])
-            .args(["--enable-multivalue"]))?;
+            .args([
+                "--enable-multivalue",
+                "--minify-imports-and-exports-and-modules",
+            ]);
+        let output = command
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .with_context(|| format!("starting {command:?}"))?;
+        ensure!(
+            output.status.success(),
+            "{command:?} failed ({})",
+            output.status
+        );
+        let module = first_import_module(&fs::read(&wasm_path)?)?;
+        glue = rename_in_glue(&glue, &String::from_utf8(output.stdout)?, &module)
+            .with_context(|| format!("applying wasm-opt's renaming to the glue of {bin}"))?;
     }
     let wasm = write_hashed(pkg, bin, "wasm", &fs::read(&wasm_path)?)?;
-    let glue = fs::read_to_string(out.join(format!("{bin}.js")))?;
     let js = write_hashed(pkg, bin, "js", strip_glue(&glue).as_bytes())?;
     Ok([js, wasm])
+}
+
+/// Applies wasm-opt's renaming of the imports and exports (`--minify-imports-and-exports-and-modules`, which prints
+/// `["module", "name", "new"]` for each import and `["name", "new"]` for each export) to wasm-bindgen's glue: the
+/// imports are the keys of the object given as the module `module` (now the only one), the exports are read as
+/// `wasm.name`. Fails rather than ship a glue that would call a name the wasm no longer has.
+fn rename_in_glue(glue: &str, renaming: &str, module: &str) -> Result<String> {
+    let mut glue = glue.to_owned();
+    let mut modules = Vec::new();
+    for line in renaming.lines() {
+        let names = quoted_strings(line)?;
+        match names.as_slice() {
+            [old_module, old, new] => {
+                if !modules.contains(old_module) {
+                    modules.push(old_module.clone());
+                }
+                glue = replace_token(&glue, "", old, &format!("\"{new}\""), 1)?;
+            }
+            [old, new] => {
+                glue = replace_token(&glue, "wasm.", old, &format!("wasm.{new}"), 0)?;
+            }
+            // The braces and the section names ("imports", "exports").
+            [] | [_] => {}
+            _ => bail!("unexpected line in wasm-opt's renaming: {line}"),
+        }
+    }
+    ensure!(
+        modules.len() == 1,
+        "the glue imports from {modules:?}, expected one module"
+    );
+    replace_token(
+        &glue,
+        "",
+        &format!("\"{}\"", modules[0]),
+        &format!("\"{module}\""),
+        1,
+    )
+}
+
+/// The strings between double quotes in `line` (names: no escapes).
+fn quoted_strings(line: &str) -> Result<Vec<String>> {
+    ensure!(!line.contains('\\'), "escaped name in {line}");
+    Ok(line
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Replaces `prefix` + `old` wherever it is a whole token (no identifier character around it) by `new`; `count`
+/// is the number of occurrences expected (0: any number).
+fn replace_token(text: &str, prefix: &str, old: &str, new: &str, count: usize) -> Result<String> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let needle = format!("{prefix}{old}");
+    let mut out = String::with_capacity(text.len());
+    let (mut rest, mut found) = (text, 0);
+    while let Some(at) = rest.find(&needle) {
+        let before = rest[..at].chars().next_back().or(out.chars().next_back());
+        let after = rest[at + needle.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(ident) || after.is_some_and(ident) {
+            out.push_str(&needle);
+        } else {
+            out.push_str(new);
+            found += 1;
+        }
+        rest = &rest[at + needle.len()..];
+    }
+    out.push_str(rest);
+    ensure!(
+        count == 0 || found == count,
+        "{needle}: {found} occurrence(s) in the glue, expected {count}"
+    );
+    Ok(out)
+}
+
+/// The module name of the first import of a wasm binary.
+fn first_import_module(wasm: &[u8]) -> Result<String> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Result<usize> {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let byte = *bytes.get(*at).context("truncated wasm")?;
+            *at += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+            shift += 7;
+            ensure!(shift < 64, "bad LEB128 in wasm");
+        }
+    }
+    ensure!(wasm.starts_with(b"\0asm"), "not a wasm binary");
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let size = leb(wasm, &mut at)?;
+        if id == 2 {
+            let mut entry = at;
+            ensure!(leb(wasm, &mut entry)? > 0, "the wasm imports nothing");
+            let len = leb(wasm, &mut entry)?;
+            let name = wasm.get(entry..entry + len).context("truncated wasm")?;
+            return Ok(std::str::from_utf8(name)?.to_owned());
+        }
+        at += size;
+    }
+    bail!("the wasm has no import section")
 }
 
 /// The loader module of `entry`'s page (a file, not an inline script, for the CSP).
@@ -577,6 +705,37 @@ mod glue_tests {
         for untouched in ["const t = `a\n  b`;\n", "f(); /* c */ g();\n"] {
             assert_eq!(strip_glue(untouched), untouched);
         }
+    }
+}
+
+#[cfg(test)]
+mod renaming_tests {
+    use super::{first_import_module, rename_in_glue};
+
+    #[test]
+    fn the_glue_follows_the_renamed_imports_and_exports() {
+        let glue = "const import0 = {\n__wbg_call_a1: function(arg0) { return wasm.__wbindgen_malloc(arg0); },\n\
+                    __wbg_call_a10: function() { wasm.memory.buffer; },\n};\n\
+                    return { \"./app_bg.js\": import0 };\nwasm.__wbindgen_start(); wasm.memory_x;\n";
+        let renaming = "{\n \"imports\": [\n  [\"./app_bg.js\", \"__wbg_call_a1\", \"a\"],\n  \
+                        [\"./app_bg.js\", \"__wbg_call_a10\", \"b\"]\n ],\n\"exports\": [\n  \
+                        [\"__wbindgen_malloc\", \"A\"],\n  [\"memory\", \"$b\"],\n  [\"__wbindgen_start\", \"B\"]\n]\n}\n";
+        assert_eq!(
+            rename_in_glue(glue, renaming, "a").unwrap_or_default(),
+            "const import0 = {\n\"a\": function(arg0) { return wasm.A(arg0); },\n\
+             \"b\": function() { wasm.$b.buffer; },\n};\n\
+             return { \"a\": import0 };\nwasm.B(); wasm.memory_x;\n"
+        );
+        // An import the glue does not have: refused.
+        assert!(rename_in_glue(glue, "[\"./app_bg.js\", \"__wbg_gone\", \"c\"]", "a").is_err());
+    }
+
+    #[test]
+    fn the_module_of_the_first_import_is_read_from_the_binary() {
+        // Magic, version, a type section (skipped), then the import section: "m" "f" (func 0).
+        let wasm = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x02\x07\x01\x01m\x01f\0\0";
+        assert_eq!(first_import_module(wasm).ok().as_deref(), Some("m"));
+        assert!(first_import_module(b"\0asm\x01\0\0\0").is_err());
     }
 }
 

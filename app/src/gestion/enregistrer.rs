@@ -13,7 +13,7 @@ use super::pages::{RequireSession, session};
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::pages::preinscription::{
-    Form, HEADING_ID, RadioGroup, SUMMARY_ID, StepContact, StepDocument, StepErrorSummary,
+    Bind, Form, HEADING_ID, RadioGroup, SUMMARY_ID, StepContact, StepDocument, StepErrorSummary,
     StepEtatCivil, StepNotice, StepSituation, TextField, Voice, request_animation,
 };
 use crate::preinscription::{self as logic, Draft, LAST_STEP, SiteChoice};
@@ -286,14 +286,16 @@ fn StepOwnSite(sites: Vec<shared::api::GestionSite>) -> impl IntoView {
             (s.id.to_string(), s.nom.clone(), Some(detail))
         })
         .collect();
-    let value = Signal::derive(move || {
-        draft.with(|d| {
+    // Written by `set`, which needs the sites loaded.
+    let field = Bind::new(
+        |d, _| {
             d.site
                 .as_ref()
                 .map(|s| s.id.to_string())
                 .unwrap_or_default()
-        })
-    });
+        },
+        |_, _, _| {},
+    );
     let set = Callback::new(move |id: String| {
         if let Some(site) = sites.iter().find(|s| s.id.to_string() == id) {
             let choice = site_choice(site);
@@ -303,23 +305,21 @@ fn StepOwnSite(sites: Vec<shared::api::GestionSite>) -> impl IntoView {
             });
         }
     });
-    let has_rpps = Signal::derive(move || {
-        draft.with(|d| {
+    let has_rpps = Bind::new(
+        |d, _| {
             if d.has_rpps == Some(true) {
                 "oui"
             } else {
                 "non"
             }
             .to_owned()
-        })
-    });
-    let set_has_rpps =
-        Callback::new(move |v: String| draft.update(|d| d.has_rpps = Some(v == "oui")));
-    let rpps = Signal::derive(move || draft.with(|d| d.rpps.clone()));
-    let set_rpps = Callback::new(move |v: String| draft.update(|d| d.rpps = v));
+        },
+        |d, _, v| d.has_rpps = Some(v == "oui"),
+    );
+    let rpps = Bind::new(|d, _| d.rpps.clone(), |d, _, v| d.rpps = v);
     view! {
         <p>"Vous enregistrez vous-même une personne, avec les informations et la copie de sa pièce d'identité qu'elle vous a remises. Elle recevra son numéro RPPS par email."</p>
-        <RadioGroup key="site_id" legend="Site où la personne exerce" options value set/>
+        <RadioGroup key="site_id" legend="Site où la personne exerce" options field set/>
         <RadioGroup
             key="has_rpps"
             legend="La personne a-t-elle déjà un numéro RPPS ?"
@@ -328,16 +328,14 @@ fn StepOwnSite(sites: Vec<shared::api::GestionSite>) -> impl IntoView {
                 ("non".to_owned(), "Non, ou je ne sais pas".to_owned(), None),
                 ("oui".to_owned(), "Oui".to_owned(), None),
             ]
-            value=has_rpps
-            set=set_has_rpps
+            field=has_rpps
         />
         <Show when=move || draft.with(|d| d.has_rpps == Some(true))>
             <TextField
                 key="rpps_existant"
                 label="Son numéro RPPS"
                 hint="11 chiffres, par exemple 10001234567 : sur sa carte CPS ou e-CPS."
-                value=rpps
-                set=set_rpps
+                field=rpps
                 inputmode="numeric"
                 class="input--medium"
             />

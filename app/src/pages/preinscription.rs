@@ -1,7 +1,6 @@
 //! `/preinscription`: the intro, the six steps of the form, and the confirmation. The rules live in
 //! [`crate::preinscription`]; this module only binds them to the page.
 
-use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
@@ -54,7 +53,8 @@ pub struct Form {
     pub(crate) errors: Memo<FieldErrors>,
     /// Errors the server answered (422) or the upload met, until the field is changed.
     pub(crate) server: RwSignal<FieldErrors>,
-    touched: RwSignal<BTreeSet<String>>,
+    /// The fields left at least once (a list: a set type would add its own code to the wasm for a dozen keys).
+    touched: RwSignal<Vec<String>>,
     /// "Suivant" was pressed: every error of the step shows.
     pub(crate) show_all: RwSignal<bool>,
 }
@@ -67,7 +67,7 @@ impl Form {
             draft,
             errors,
             server: RwSignal::new(FieldErrors::new()),
-            touched: RwSignal::new(BTreeSet::new()),
+            touched: RwSignal::new(Vec::new()),
             show_all: RwSignal::new(false),
         };
         provide_context(form);
@@ -82,7 +82,7 @@ impl Form {
         {
             return Some(message);
         }
-        let visible = self.show_all.get() || self.touched.with(|t| t.contains(key));
+        let visible = self.show_all.get() || self.touched.with(|t| t.iter().any(|k| k == key));
         if !visible {
             return None;
         }
@@ -92,21 +92,16 @@ impl Form {
 
     /// The person left the field: its errors may show.
     fn touch(self, key: &str) {
-        if !self.touched.with_untracked(|t| t.contains(key)) {
-            self.touched.update(|t| {
-                t.insert(key.to_owned());
-            });
+        if !self.touched.with_untracked(|t| t.iter().any(|k| k == key)) {
+            self.touched.update(|t| t.push(key.to_owned()));
         }
     }
 
     /// The person changed the field: the server's message about it no longer applies.
     pub(crate) fn changed(self, key: &str) {
         if self.server.with_untracked(|s| s.contains(key)) {
-            self.server.update(|s| {
-                let mut inner = std::mem::take(s).into_inner();
-                inner.remove(key);
-                *s = inner.into();
-            });
+            self.server
+                .update(|s| *s = logic::keep_errors(s, |k| k != key));
         }
     }
 
@@ -135,7 +130,7 @@ impl Form {
 
     pub(crate) fn go_to(self, step: u8) {
         self.show_all.set(false);
-        self.touched.set(BTreeSet::new());
+        self.touched.set(Vec::new());
         self.draft.update(|d| {
             d.step = step;
             if step == 5 {
@@ -434,8 +429,8 @@ fn Steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> impl Int
     view! {
         <div class="form-page">
             <p class="progress-label" id="progression">{move || logic::progress(step.get())}</p>
-            <progress class="progress-bar" max=LAST_STEP value=move || step.get() aria-labelledby="progression"></progress>
-            <h1 id=HEADING_ID tabindex="-1">{move || logic::step_title(step.get())}</h1>
+            <progress class="progress-bar" max=LAST_STEP value=move || step.get().to_string() aria-labelledby="progression"></progress>
+            <h1 id=HEADING_ID tabindex="-1">{move || logic::step_title(step.get()).to_owned()}</h1>
             {summary}
             <form class="step-form" novalidate on:submit=move |ev| ev.prevent_default()>
                 {move || match step.get() {
@@ -454,8 +449,8 @@ fn Steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> impl Int
                         view! { <button type="submit" class="button" on:click=next>"Suivant"</button> }.into_any()
                     } else {
                         view! {
-                            <button type="submit" class="button" on:click=submit aria-disabled=move || sending.get().then_some("true")>
-                                {move || if sending.get() { "Envoi en cours…" } else { "Envoyer ma demande" }}
+                            <button type="submit" class="button" on:click=submit aria-disabled=move || aria_true(sending.get())>
+                                {move || if sending.get() { "Envoi en cours…" } else { "Envoyer ma demande" }.to_owned()}
                             </button>
                         }.into_any()
                     }}
@@ -512,7 +507,7 @@ async fn send(
     general_error: RwSignal<Option<String>>,
 ) {
     let draft = form.draft;
-    let hash = body_hash(&draft.get_untracked());
+    let hash = draft.with_untracked(body_hash);
     draft.update(|d| {
         if d.idempotency_key.is_none() || d.idempotency_for != hash {
             d.idempotency_key = Some(browser::random_uuid());
@@ -590,6 +585,12 @@ fn form() -> Form {
     expect_context::<Form>()
 }
 
+/// `aria-invalid` or `aria-disabled`: "true", or no attribute. A `String`, as the other reactive attributes and
+/// texts of the form: each value type brings its own rendering code into the wasm.
+fn aria_true(on: bool) -> Option<String> {
+    on.then(|| "true".to_owned())
+}
+
 /// `aria-describedby` of a field: its hint, then its error when shown.
 fn described_by(id: &str, hint: bool, error: bool) -> Option<String> {
     let mut ids = Vec::new();
@@ -619,8 +620,7 @@ pub(crate) fn TextField(
     #[prop(into)] key: String,
     #[prop(into)] label: String,
     #[prop(default = None, into)] hint: Option<&'static str>,
-    value: Signal<String>,
-    set: Callback<String>,
+    field: Bind,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] inputmode: Option<&'static str>,
@@ -645,11 +645,11 @@ pub(crate) fn TextField(
                 autocomplete=autocomplete
                 inputmode=inputmode
                 spellcheck="false"
-                aria-invalid=move || invalid.get().then_some("true")
+                aria-invalid=move || aria_true(invalid.get())
                 aria-describedby=move || described_by(&describe_id, has_hint, invalid.get())
-                prop:value=move || value.get()
+                prop:value=move || field.get(form.draft)
                 on:input=move |ev| {
-                    set.run(event_target_value(&ev));
+                    field.set(form.draft, event_target_value(&ev));
                     form.changed(&key_input);
                 }
                 on:blur=move |_| form.touch(&key_blur)
@@ -665,8 +665,10 @@ pub(crate) fn RadioGroup(
     #[prop(into)] legend: String,
     #[prop(default = None, into)] hint: Option<&'static str>,
     options: Vec<(String, String, Option<String>)>,
-    value: Signal<String>,
-    set: Callback<String>,
+    field: Bind,
+    /// Replaces the field's own write: the gestionnaire's site, which needs the sites loaded.
+    #[prop(optional)]
+    set: Option<Callback<String>>,
 ) -> impl IntoView {
     let form = form();
     let id = field_id(&key);
@@ -689,11 +691,14 @@ pub(crate) fn RadioGroup(
                         id=input_id.clone()
                         name=id.clone()
                         value=option
-                        aria-invalid=move || invalid.get().then_some("true")
+                        aria-invalid=move || aria_true(invalid.get())
                         aria-describedby=description.is_some().then(|| description_id.clone())
-                        prop:checked=move || value.with(|v| *v == checked_value)
+                        prop:checked=move || field.get(form.draft) == checked_value
                         on:change=move |_| {
-                            set.run(set_value.clone());
+                            match set {
+                                Some(set) => set.run(set_value.clone()),
+                                None => field.set(form.draft, set_value.clone()),
+                            }
                             form.changed(&key_change);
                         }
                         on:blur=move |_| form.touch(&key_blur)
@@ -720,9 +725,9 @@ fn DateField(
     #[prop(into)] key: String,
     #[prop(into)] legend: String,
     #[prop(into)] hint: String,
-    day: (Signal<String>, Callback<String>),
-    month: (Signal<String>, Callback<String>),
-    year: (Signal<String>, Callback<String>),
+    day: Bind,
+    month: Bind,
+    year: Bind,
 ) -> impl IntoView {
     let form = form();
     let id = field_id(&key);
@@ -731,10 +736,7 @@ fn DateField(
     let describe_id = id.clone();
     let hint_id = format!("{id}-aide");
     let error_key = key.clone();
-    let part = move |suffix: &'static str,
-                     label: &'static str,
-                     (value, set): (Signal<String>, Callback<String>),
-                     size: &'static str| {
+    let part = move |suffix: &'static str, label: &'static str, field: Bind, size: &'static str| {
         let input_id = if suffix.is_empty() {
             id.clone()
         } else {
@@ -752,11 +754,11 @@ fn DateField(
                     inputmode="numeric"
                     autocomplete="off"
                     maxlength=if size == "date-year" { "4" } else { "2" }
-                    aria-invalid=move || invalid.get().then_some("true")
+                    aria-invalid=move || aria_true(invalid.get())
                     aria-describedby=move || described_by(&describe_id, true, invalid.get())
-                    prop:value=move || value.get()
+                    prop:value=move || field.get(form.draft)
                     on:input=move |ev| {
-                        set.run(event_target_value(&ev));
+                        field.set(form.draft, event_target_value(&ev));
                         form.changed(&key_input);
                     }
                     on:blur=move |_| form.touch(&key_blur)
@@ -796,11 +798,12 @@ fn Picker(
     #[prop(into)] label: String,
     #[prop(into)] hint: String,
     query: RwSignal<String>,
-    results: Signal<Vec<Choice>>,
-    status: Signal<String>,
-    chosen: Signal<Option<String>>,
+    results: RwSignal<Vec<Choice>>,
+    status: RwSignal<String>,
+    /// The label of the choice in the draft, if any (plain functions over the draft, like [`Bind`]).
+    chosen: fn(&Draft) -> Option<String>,
     pick: Callback<Choice>,
-    clear: Callback<()>,
+    clear: fn(&mut Draft),
     #[prop(into)] change_label: String,
 ) -> impl IntoView {
     let form = form();
@@ -810,8 +813,9 @@ fn Picker(
     let (describe_id, status_id) = (id.clone(), format!("{id}-statut"));
     let (key_pick, key_blur) = (key.clone(), key.clone());
     let after_clear_id = id.clone();
+    let draft = form.draft;
     let chosen_view = move || {
-        chosen.get().map(|label| {
+        draft.with(chosen).map(|label| {
             let after_clear_id = after_clear_id.clone();
             let chosen_id = format!("{after_clear_id}-choisi");
             let change_label = change_label.clone();
@@ -820,7 +824,7 @@ fn Picker(
                     <span class="chosen__label">{label}</span>
                     " "
                     <button type="button" class="link-button" on:click=move |_| {
-                        clear.run(());
+                        draft.update(clear);
                         let id = after_clear_id.clone();
                         request_animation(move || browser::focus(&id));
                     }>{change_label.clone()}</button>
@@ -855,7 +859,7 @@ fn Picker(
     view! {
         <div class="field" class:field--error=move || invalid.get()>
             {chosen_view}
-            <Show when=move || chosen.with(Option::is_none)>
+            <Show when=move || draft.with(|d| chosen(d).is_none())>
                 <label for=id.clone()>{label.clone()}</label>
                 <p class="hint" id=format!("{}-aide", id.clone())>{hint.clone()}</p>
                 <ErrorText key=key.clone()/>
@@ -864,7 +868,7 @@ fn Picker(
                     type="search"
                     autocomplete="off"
                     spellcheck="false"
-                    aria-invalid=move || invalid.get().then_some("true")
+                    aria-invalid=move || aria_true(invalid.get())
                     aria-describedby={
                         let describe_id = describe_id.clone();
                         let status_id = status_id.clone();
@@ -872,7 +876,8 @@ fn Picker(
                             let mut ids = described_by(&describe_id, true, invalid.get()).unwrap_or_default();
                             ids.push(' ');
                             ids.push_str(&status_id);
-                            ids
+                            // An option, as every other field's: one attribute type less in the wasm.
+                            Some(ids)
                         }
                     }
                     prop:value=move || query.get()
@@ -946,24 +951,46 @@ fn remote_search(
     (results, status)
 }
 
-/// A text member of the draft as a signal and its setter: `bind!(draft, email)`.
+/// A text member of the draft as its field shows it: `bind!(email)`.
 macro_rules! bind {
-    ($draft:expr, $field:ident) => {
-        bind_field($draft, |d| &d.$field, |d| &mut d.$field)
+    ($field:ident) => {
+        Bind::new(|d, _| d.$field.clone(), |d, _, value| d.$field = value)
     };
 }
 
-/// [`bind!`]'s work, over plain function pointers: one signal and one callback type for every field instead of a
-/// pair of closures (and their monomorphised signal code) per field.
-fn bind_field(
-    draft: RwSignal<Draft>,
-    get: fn(&Draft) -> &String,
-    get_mut: fn(&mut Draft) -> &mut String,
-) -> (Signal<String>, Callback<String>) {
-    (
-        Signal::derive(move || draft.with(|d| get(d).clone())),
-        Callback::new(move |value: String| draft.update(|d| *get_mut(d) = value)),
-    )
+/// How a field reads and writes its text in the draft, as plain function pointers: one type and one copy of the
+/// field code for every field, instead of a derived signal and a callback (and their generic code) per field.
+#[derive(Clone, Copy)]
+pub struct Bind {
+    read: fn(&Draft, usize) -> String,
+    write: fn(&mut Draft, usize, String),
+    /// Which prénom, for the prénom fields (0 elsewhere).
+    index: usize,
+}
+
+impl Bind {
+    pub(crate) fn new(
+        read: fn(&Draft, usize) -> String,
+        write: fn(&mut Draft, usize, String),
+    ) -> Self {
+        Self {
+            read,
+            write,
+            index: 0,
+        }
+    }
+
+    fn at(self, index: usize) -> Self {
+        Self { index, ..self }
+    }
+
+    fn get(self, draft: RwSignal<Draft>) -> String {
+        draft.with(|d| (self.read)(d, self.index))
+    }
+
+    fn set(self, draft: RwSignal<Draft>, value: String) {
+        draft.update(|d| (self.write)(d, self.index, value));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -999,18 +1026,16 @@ fn StepSite() -> impl IntoView {
             })
         })
     });
-    let chosen = Signal::derive(move || {
-        draft.with(|d| {
-            d.site.as_ref().map(|s| {
-                let mut label = s.nom.clone();
-                if let Some(commune) = &s.commune {
-                    label.push_str(&format!(", {commune}"));
-                }
-                label.push_str(&format!(" (FINESS {})", s.finess));
-                label
-            })
+    let chosen = |d: &Draft| {
+        d.site.as_ref().map(|s| {
+            let mut label = s.nom.clone();
+            if let Some(commune) = &s.commune {
+                label.push_str(&format!(", {commune}"));
+            }
+            label.push_str(&format!(" (FINESS {})", s.finess));
+            label
         })
-    });
+    };
     let pick = Callback::new(move |choice: Choice| {
         if let Some(site) = choice.site {
             draft.update(|d| {
@@ -1020,17 +1045,15 @@ fn StepSite() -> impl IntoView {
             });
         }
     });
-    let clear = Callback::new(move |()| draft.update(|d| d.site = None));
-    let has_rpps = Signal::derive(move || {
-        draft.with(|d| match d.has_rpps {
+    let clear = |d: &mut Draft| d.site = None;
+    let has_rpps = Bind::new(
+        |d, _| match d.has_rpps {
             Some(true) => "oui".to_owned(),
             Some(false) => "non".to_owned(),
             None => String::new(),
-        })
-    });
-    let set_has_rpps =
-        Callback::new(move |v: String| draft.update(|d| d.has_rpps = Some(v == "oui")));
-    let (rpps, set_rpps) = bind!(draft, rpps);
+        },
+        |d, _, v| d.has_rpps = Some(v == "oui"),
+    );
     let embed_site = use_context::<RwSignal<EmbedSite>>();
     let site_choice_view = move || {
         match embed_site {
@@ -1046,8 +1069,8 @@ fn StepSite() -> impl IntoView {
             label="Votre établissement"
             hint="Son nom, sa commune ou son numéro FINESS (9 caractères), par exemple « Tilleuls » ou « Toulouse »."
             query
-            results=results.into()
-            status=status.into()
+            results
+            status
             chosen
             pick
             clear
@@ -1066,16 +1089,14 @@ fn StepSite() -> impl IntoView {
                 ("non".to_owned(), "Non".to_owned(), None),
                 ("oui".to_owned(), "Oui".to_owned(), None),
             ]
-            value=has_rpps
-            set=set_has_rpps
+            field=has_rpps
         />
         <Show when=move || draft.with(|d| d.has_rpps == Some(true))>
             <TextField
                 key="rpps_existant"
                 label="Votre numéro RPPS"
                 hint="11 chiffres, par exemple 10001234567. Il figure sur votre carte CPS ou e-CPS."
-                value=rpps
-                set=set_rpps
+                field=bind!(rpps)
                 inputmode="numeric"
                 class="input--medium"
             />
@@ -1192,7 +1213,7 @@ pub(crate) fn StepNotice() -> impl IntoView {
                     <input
                         type="checkbox"
                         id="notice_version"
-                        aria-invalid=move || invalid.get().then_some("true")
+                        aria-invalid=move || aria_true(invalid.get())
                         aria-describedby=move || described_by("notice_version", false, invalid.get())
                         prop:checked=move || draft.with(|d| d.notice_version == checked_version)
                         on:change=move |ev| {
@@ -1232,22 +1253,21 @@ fn ordinal(index: usize) -> String {
 pub(crate) fn StepEtatCivil() -> impl IntoView {
     let form = form();
     let draft = form.draft;
-    let (civilite, set_civilite) = bind!(draft, civilite);
-    let (nom, set_nom) = bind!(draft, nom_naissance);
     let count = Memo::new(move |_| draft.with(|d| d.prenom_fields().len()));
     let prenoms = move || {
         (0..count.get())
             .map(|index| {
-                let value = Signal::derive(move || draft.with(|d| d.prenom_fields().get(index).cloned().unwrap_or_default()));
-                let set = Callback::new(move |v: String| {
-                    draft.update(|d| {
+                let field = Bind::new(
+                    |d, index| d.prenom_fields().get(index).cloned().unwrap_or_default(),
+                    |d, index, v| {
                         let mut list = d.prenom_fields();
                         if let Some(slot) = list.get_mut(index) {
                             *slot = v;
                         }
                         d.prenoms = list;
-                    });
-                });
+                    },
+                )
+                .at(index);
                 let label = format!("{} prénom", ordinal(index));
                 let remove = (index > 0).then(|| {
                     // The ordinals begin with an ASCII capital (no Unicode case tables for this).
@@ -1275,8 +1295,7 @@ pub(crate) fn StepEtatCivil() -> impl IntoView {
                             key=format!("prenoms.{index}")
                             label
                             hint=(index == 0).then_some(say("Tous vos prénoms, dans l'ordre de votre pièce d'identité : un prénom par champ.", "Tous ses prénoms, dans l'ordre de sa pièce d'identité : un prénom par champ."))
-                            value
-                            set
+                            field
                             autocomplete=if index == 0 { "given-name" } else { "additional-name" }
                         />
                         {remove}
@@ -1298,32 +1317,29 @@ pub(crate) fn StepEtatCivil() -> impl IntoView {
         request_animation(move || browser::focus(&id));
     };
 
-    let country = Signal::derive(move || {
-        draft.with(|d| match d.birth_country {
+    let country = Bind::new(
+        |d, _| match d.birth_country {
             BirthCountry::France => "france".to_owned(),
             BirthCountry::Abroad => "etranger".to_owned(),
             BirthCountry::Unknown => String::new(),
-        })
-    });
-    let set_country = Callback::new(move |v: String| {
-        draft.update(|d| {
+        },
+        |d, _, v| {
             d.birth_country = if v == "etranger" {
                 BirthCountry::Abroad
             } else {
                 BirthCountry::France
             }
-        });
-    });
+        },
+    );
     view! {
         <p>{say("Recopiez votre état civil tel qu'il figure sur votre pièce d'identité.", "Recopiez l'état civil de la personne tel qu'il figure sur sa pièce d'identité.")}</p>
         <RadioGroup
             key="civilite"
             legend="Civilité"
             options=shared::civilite::Civilite::ALL.iter().map(|c| (c.code().to_owned(), c.label().to_owned(), None)).collect()
-            value=civilite
-            set=set_civilite
+            field=bind!(civilite)
         />
-        <TextField key="nom_naissance" label="Nom de naissance" hint=say("Le nom inscrit sur votre acte de naissance, par exemple N'Diaye.", "Le nom inscrit sur son acte de naissance, par exemple N'Diaye.") value=nom set=set_nom autocomplete="family-name"/>
+        <TextField key="nom_naissance" label="Nom de naissance" hint=say("Le nom inscrit sur votre acte de naissance, par exemple N'Diaye.", "Le nom inscrit sur son acte de naissance, par exemple N'Diaye.") field=bind!(nom_naissance) autocomplete="family-name"/>
         <fieldset class="field">
             <legend>"Prénoms"</legend>
             <ErrorText key="prenoms"/>
@@ -1334,9 +1350,9 @@ pub(crate) fn StepEtatCivil() -> impl IntoView {
             key="date_naissance"
             legend="Date de naissance"
             hint="Par exemple 23 4 1985."
-            day=bind!(draft, naissance_jour)
-            month=bind!(draft, naissance_mois)
-            year=bind!(draft, naissance_annee)
+            day=bind!(naissance_jour)
+            month=bind!(naissance_mois)
+            year=bind!(naissance_annee)
         />
         <RadioGroup
             key="lieu_naissance"
@@ -1345,8 +1361,7 @@ pub(crate) fn StepEtatCivil() -> impl IntoView {
                 ("france".to_owned(), "En France (métropole ou outre-mer)".to_owned(), None),
                 ("etranger".to_owned(), "À l'étranger".to_owned(), None),
             ]
-            value=country
-            set=set_country
+            field=country
         />
         {move || match draft.with(|d| d.birth_country) {
             BirthCountry::France => view! { <BirthCommune/> }.into_any(),
@@ -1376,8 +1391,7 @@ fn BirthCommune() -> impl IntoView {
             })
         })
     });
-    let chosen =
-        Signal::derive(move || draft.with(|d| d.commune.as_ref().map(|c| c.label.clone())));
+    let chosen = |d: &Draft| d.commune.as_ref().map(|c| c.label.clone());
     let pick = Callback::new(move |choice: Choice| {
         draft.update(|d| {
             d.commune = Some(PlaceChoice {
@@ -1388,9 +1402,7 @@ fn BirthCommune() -> impl IntoView {
         form.changed("lieu_naissance");
         form.changed("lieu_naissance.commune_cog");
     });
-    let clear = Callback::new(move |()| draft.update(|d| d.commune = None));
-    let (nom, set_nom) = bind!(draft, commune_libre_nom);
-    let (dep, set_dep) = bind!(draft, commune_libre_departement);
+    let clear = |d: &mut Draft| d.commune = None;
     view! {
         <Show when=move || draft.with(|d| !d.commune_introuvable)>
             <Picker
@@ -1398,8 +1410,8 @@ fn BirthCommune() -> impl IntoView {
                 label="Commune de naissance"
                 hint="Son nom ou son code postal, par exemple Montréjeau ou 31210. Les anciennes communes sont aussi proposées."
                 query
-                results=results.into()
-                status=status.into()
+                results
+                status
                 chosen
                 pick
                 clear
@@ -1420,8 +1432,8 @@ fn BirthCommune() -> impl IntoView {
         </div>
         <Show when=move || draft.with(|d| d.commune_introuvable)>
             <p class="hint">"Votre gestionnaire vérifiera la commune saisie."</p>
-            <TextField key="lieu_naissance.commune_libre.nom" label="Nom de la commune de naissance" hint="Tel qu'il figure sur votre pièce d'identité." value=nom set=set_nom/>
-            <TextField key="lieu_naissance.commune_libre.departement" label="Département de naissance" hint="2 chiffres (2A ou 2B pour la Corse), 3 chiffres outre-mer, par exemple 31 ou 971." value=dep set=set_dep class="input--short"/>
+            <TextField key="lieu_naissance.commune_libre.nom" label="Nom de la commune de naissance" hint="Tel qu'il figure sur votre pièce d'identité." field=bind!(commune_libre_nom)/>
+            <TextField key="lieu_naissance.commune_libre.departement" label="Département de naissance" hint="2 chiffres (2A ou 2B pour la Corse), 3 chiffres outre-mer, par exemple 31 ou 971." field=bind!(commune_libre_departement) class="input--short"/>
         </Show>
     }
 }
@@ -1446,7 +1458,7 @@ fn BirthAbroad() -> impl IntoView {
             })
         })
     });
-    let chosen = Signal::derive(move || draft.with(|d| d.pays.as_ref().map(|p| p.label.clone())));
+    let chosen = |d: &Draft| d.pays.as_ref().map(|p| p.label.clone());
     let pick = Callback::new(move |choice: Choice| {
         draft.update(|d| {
             d.pays = Some(PlaceChoice {
@@ -1457,37 +1469,32 @@ fn BirthAbroad() -> impl IntoView {
         form.changed("lieu_naissance");
         form.changed("lieu_naissance.pays_cog");
     });
-    let clear = Callback::new(move |()| draft.update(|d| d.pays = None));
-    let (ville, set_ville) = bind!(draft, ville_etrangere);
+    let clear = |d: &mut Draft| d.pays = None;
     view! {
         <Picker
             key="lieu_naissance.pays_cog"
             label="Pays de naissance"
             hint="Son nom en français, par exemple Maroc."
             query
-            results=results.into()
-            status=status.into()
+            results
+            status
             chosen
             pick
             clear
             change_label="Changer de pays"
         />
         <ErrorText key="lieu_naissance"/>
-        <TextField key="lieu_naissance.ville_etrangere" label="Ville de naissance" hint="Telle qu'elle figure sur votre pièce d'identité, par exemple Rabat." value=ville set=set_ville/>
+        <TextField key="lieu_naissance.ville_etrangere" label="Ville de naissance" hint="Telle qu'elle figure sur votre pièce d'identité, par exemple Rabat." field=bind!(ville_etrangere)/>
     }
 }
 
 #[component]
 pub(crate) fn StepContact() -> impl IntoView {
-    let draft = form().draft;
-    let (email, set_email) = bind!(draft, email);
-    let (confirmation, set_confirmation) = bind!(draft, email_confirmation);
-    let (mobile, set_mobile) = bind!(draft, mobile);
     view! {
         <p>{say("Vos coordonnées ne sont pas publiées. Elles servent à vous tenir informé(e) et à activer votre e-CPS.", "Les coordonnées personnelles de la personne ne sont pas publiées. Elles servent à lui envoyer son numéro RPPS et à activer sa e-CPS.")}</p>
-        <TextField key="email" label="Adresse email" hint=say("Par exemple prenom.nom@exemple.fr. Vous y recevrez un lien pour la confirmer, puis votre numéro RPPS.", "Par exemple prenom.nom@exemple.fr. La personne y recevra son numéro RPPS et le lien d'activation de sa e-CPS.") value=email set=set_email kind="email" autocomplete="email"/>
-        <TextField key="email_confirmation" label="Confirmez l'adresse email" hint="Saisissez-la une deuxième fois, sans copier-coller." value=confirmation set=set_confirmation kind="email" autocomplete="off"/>
-        <TextField key="mobile" label="Téléphone mobile" hint=say("Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer. Il recevra le SMS d'activation de votre e-CPS.", "Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer. Il recevra le SMS d'activation de sa e-CPS.") value=mobile set=set_mobile kind="tel" autocomplete="tel"/>
+        <TextField key="email" label="Adresse email" hint=say("Par exemple prenom.nom@exemple.fr. Vous y recevrez un lien pour la confirmer, puis votre numéro RPPS.", "Par exemple prenom.nom@exemple.fr. La personne y recevra son numéro RPPS et le lien d'activation de sa e-CPS.") field=bind!(email) kind="email" autocomplete="email"/>
+        <TextField key="email_confirmation" label="Confirmez l'adresse email" hint="Saisissez-la une deuxième fois, sans copier-coller." field=bind!(email_confirmation) kind="email" autocomplete="off"/>
+        <TextField key="mobile" label="Téléphone mobile" hint=say("Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer. Il recevra le SMS d'activation de votre e-CPS.", "Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer. Il recevra le SMS d'activation de sa e-CPS.") field=bind!(mobile) kind="tel" autocomplete="tel"/>
     }
 }
 
@@ -1496,9 +1503,11 @@ pub(crate) fn StepSituation() -> impl IntoView {
     let form = form();
     let draft = form.draft;
     let query = RwSignal::new(String::new());
-    let results = Signal::derive(move || {
-        query
-            .with(|q| crate::metiers::search(q))
+    // Searched here, as typed: signals of the same types as the remote searches', so that the picker has one copy.
+    let (results, status) = (RwSignal::new(Vec::new()), RwSignal::new(String::new()));
+    Effect::new(move |_| {
+        let q = query.get();
+        let found = crate::metiers::search(&q)
             .into_iter()
             .map(|m| Choice {
                 value: m.code.to_owned(),
@@ -1506,25 +1515,17 @@ pub(crate) fn StepSituation() -> impl IntoView {
                 detail: crate::metiers::other_names(m),
                 site: None,
             })
-            .collect::<Vec<_>>()
-    });
-    let status = Signal::derive(move || {
-        let q = query.get();
-        if q.trim().is_empty() {
+            .collect::<Vec<_>>();
+        status.set(if q.trim().is_empty() {
             String::new()
         } else {
-            crate::metiers::summary(&q, results.with(Vec::len))
-        }
+            crate::metiers::summary(&q, found.len())
+        });
+        results.set(found);
     });
-    let chosen = Signal::derive(move || {
-        draft.with(|d| Metier::parse(&d.metier).ok().map(|m| m.label().to_owned()))
-    });
+    let chosen = |d: &Draft| Metier::parse(&d.metier).ok().map(|m| m.label().to_owned());
     let pick = Callback::new(move |choice: Choice| draft.update(|d| d.metier = choice.value));
-    let clear = Callback::new(move |()| draft.update(|d| d.metier.clear()));
-    let (role, set_role) = bind!(draft, role);
-    let (mode, set_mode) = bind!(draft, mode_exercice);
-    let (nom, set_nom) = bind!(draft, nom_exercice);
-    let (prenom, set_prenom) = bind!(draft, prenom_exercice);
+    let clear = |d: &mut Draft| d.metier.clear();
     view! {
         <Picker
             key="situation.metier"
@@ -1543,26 +1544,24 @@ pub(crate) fn StepSituation() -> impl IntoView {
             legend=say("Votre rôle", "Rôle")
             hint=say("C'est le rôle, et non le métier, qui décide de vos accès au DMP : choisissez ce que vous faites au quotidien.", "C'est le rôle, et non le métier, qui décide des accès au DMP : choisissez ce que la personne fait au quotidien.")
             options=Role::ALL.iter().map(|r| (r.code().to_owned(), r.label().to_owned(), Some(r.description().to_owned()))).collect()
-            value=role
-            set=set_role
+            field=bind!(role)
         />
         <RadioGroup
             key="situation.mode_exercice"
             legend="Mode d'exercice"
             options=ModeExercice::ALL.iter().map(|m| (m.code().to_owned(), m.label().to_owned(), Some(m.description().to_owned()))).collect()
-            value=mode
-            set=set_mode
+            field=bind!(mode_exercice)
         />
         <DateField
             key="situation.date_prise_fonction"
             legend="Date de prise de fonction"
             hint="Le premier jour dans ce poste, par exemple 1 9 2024. Elle peut être à venir."
-            day=bind!(draft, prise_jour)
-            month=bind!(draft, prise_mois)
-            year=bind!(draft, prise_annee)
+            day=bind!(prise_jour)
+            month=bind!(prise_mois)
+            year=bind!(prise_annee)
         />
-        <TextField key="situation.nom_exercice" label="Nom d'exercice" hint=say("Le nom sous lequel vous exercez et qui sera publié dans l'Annuaire Santé, par exemple votre nom d'usage.", "Le nom sous lequel la personne exerce et qui sera publié dans l'Annuaire Santé, par exemple son nom d'usage.") value=nom set=set_nom autocomplete="family-name"/>
-        <TextField key="situation.prenom_exercice" label="Prénom d'exercice" hint="Le prénom publié dans l'Annuaire Santé." value=prenom set=set_prenom autocomplete="given-name"/>
+        <TextField key="situation.nom_exercice" label="Nom d'exercice" hint=say("Le nom sous lequel vous exercez et qui sera publié dans l'Annuaire Santé, par exemple votre nom d'usage.", "Le nom sous lequel la personne exerce et qui sera publié dans l'Annuaire Santé, par exemple son nom d'usage.") field=bind!(nom_exercice) autocomplete="family-name"/>
+        <TextField key="situation.prenom_exercice" label="Prénom d'exercice" hint="Le prénom publié dans l'Annuaire Santé." field=bind!(prenom_exercice) autocomplete="given-name"/>
     }
 }
 
@@ -1652,7 +1651,7 @@ pub(crate) fn StepDocument() -> impl IntoView {
     view! {
         <div class="field" class:field--error=move || invalid.get()>
             <label for="document_id">
-                {move || if draft.with(|d| d.document.is_some()) { "Remplacer la pièce d'identité" } else { say("Copie de votre pièce d'identité", "Copie de la pièce d'identité de la personne") }}
+                {move || if draft.with(|d| d.document.is_some()) { "Remplacer la pièce d'identité" } else { say("Copie de votre pièce d'identité", "Copie de la pièce d'identité de la personne") }.to_owned()}
             </label>
             <p class="hint" id="document_id-aide">
                 "Carte d'identité, passeport ou titre de séjour : une photo (JPEG, PNG) ou un PDF, 5 Mo au plus. \
@@ -1663,7 +1662,7 @@ pub(crate) fn StepDocument() -> impl IntoView {
                 type="file"
                 id="document_id"
                 accept="application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
-                aria-invalid=move || invalid.get().then_some("true")
+                aria-invalid=move || aria_true(invalid.get())
                 aria-describedby=move || described_by("document_id", true, invalid.get())
                 on:change=on_change
                 on:blur=move |_| form.touch(key)
@@ -1680,7 +1679,11 @@ pub(crate) fn StepDocument() -> impl IntoView {
 #[component]
 fn Review() -> impl IntoView {
     let form = form();
-    let d = form.draft.get_untracked();
+    // Read in place: cloning the whole draft would add its clone code to the wasm.
+    form.draft.with_untracked(|d| review_view(form, d))
+}
+
+fn review_view(form: Form, d: &Draft) -> impl IntoView + use<> {
     let section = move |step: u8, title: &'static str, rows: Vec<(&'static str, String)>| {
         let rows = rows
             .into_iter()
