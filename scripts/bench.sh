@@ -70,7 +70,7 @@ end_section
 say "3. Submission under open-loop load, and the echo baseline"
 section "Submission, open loop (server/benches/submission.rs)"
 # Several runs, each with a fresh server and database: on this kind of machine the p99 of one run moved from 7 to
-# 30 ms with the same binary, so one run alone says little.
+# 72 ms with the same binary in one afternoon, so one run alone says little.
 runs=${ENROLE_BENCH_SUBMISSION_RUNS:-3}
 for run in $(seq "$runs"); do
   echo "run $run of $runs" | tee -a "$results"
