@@ -77,9 +77,12 @@ for run in $(seq "$runs"); do
   sync
   cargo bench --quiet -p server --bench submission | tee -a "$results" | tee "$work/submission-$run.txt"
 done
-cat "$work"/submission-*.txt | awk '/\(enrole\)/ { p50 = p50 " " $5; p99 = p99 " " $6; print $6 > "'"$work"'/p99s" }
-  END { printf "submission over the runs: p50 (ms)%s; p99 (ms)%s; ", p50, p99 }' | tee -a "$results"
-sort -n "$work/p99s" | awk '{ v[NR] = $1 } END { printf "median p99 %s ms\n", v[int((NR + 1) / 2)] }' | tee -a "$results"
+# The submission's row of each run: p50 is field 5, p99 field 6.
+rows=$(grep -h '(enrole)' "$work"/submission-*.txt)
+p50s=$(awk '{ print $5 }' <<<"$rows" | paste -sd ' ')
+p99s=$(awk '{ print $6 }' <<<"$rows" | paste -sd ' ')
+median=$(tr ' ' '\n' <<<"$p99s" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+echo "submission over the runs: p50 (ms) $p50s; p99 (ms) $p99s; median p99 $median ms" | tee -a "$results"
 if ! command -v oha >/dev/null 2>&1; then
   say "Installing oha 1.16.0 from crates.io (once)"
   cargo install --locked oha@1.16.0

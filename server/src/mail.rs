@@ -99,8 +99,9 @@ async fn write_eml(dir: &Path, id: i64, content: &[u8]) -> std::io::Result<()> {
     .await
 }
 
-/// One trip to the blocking pool for the three file operations (each `tokio::fs` call is one trip).
-async fn write_file(dir: &Path, name: &str, content: &[u8]) -> std::io::Result<()> {
+/// Writes `name` under `dir` (created if missing), appearing complete or not at all: the outbox files of emails
+/// and SMS. One trip to the blocking pool for the three file operations (each `tokio::fs` call is one trip).
+pub(crate) async fn write_file(dir: &Path, name: &str, content: &[u8]) -> std::io::Result<()> {
     let partial = dir.join(format!(".{name}.tmp"));
     let complete = dir.join(name);
     let dir = dir.to_owned();

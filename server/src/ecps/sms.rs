@@ -82,16 +82,12 @@ impl SmsSender {
 }
 
 async fn write_sms(dir: &Path, to: &str, text: &str) -> std::io::Result<()> {
-    tokio::fs::create_dir_all(dir).await?;
     let name = format!(
         "{}-{}.txt",
         now().unix_timestamp(),
         &tokens::new_token()[..16]
     );
-    let partial = dir.join(format!(".{name}.tmp"));
-    tokio::fs::write(&partial, format!("To: {to}\n\n{text}\n")).await?;
-    // The rename makes the file appear complete or not at all.
-    tokio::fs::rename(&partial, dir.join(name)).await
+    crate::mail::write_file(dir, &name, format!("To: {to}\n\n{text}\n").as_bytes()).await
 }
 
 #[cfg(test)]
