@@ -410,6 +410,31 @@ async fn the_same_key_and_body_replay_the_first_answer() {
             .contains("Idempotency-Key")
     );
     assert_eq!(app.storage.count_pre_registrations().await.unwrap(), 1);
+
+    // A different request that passes every check (its own document) is refused too, by the key taken in the
+    // transaction, and leaves nothing behind.
+    let mut valid_other = other.clone();
+    valid_other["document_id"] = json!(app.document_id().await);
+    let body = assert_envelope(
+        app.submit(Some(&key), &valid_other).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key")
+    );
+    assert_eq!(app.storage.count_pre_registrations().await.unwrap(), 1);
+    assert_eq!(app.storage.outbox().await.unwrap().len(), 1);
+    // Its document stays free for a request with a new key.
+    json_body(
+        app.submit(Some(&crate::intake::key()), &valid_other).await,
+        StatusCode::CREATED,
+    )
+    .await;
 }
 
 #[tokio::test]
