@@ -224,6 +224,123 @@ const STATUS_SELECT: &str = "SELECT p.reference, p.status, p.status_detail, p.rp
      p.created_at, p.updated_at, p.email_confirmed_at \
      FROM pre_registrations p JOIN sites s ON s.id = p.site_id";
 
+/// A submission's request row (`$1`..`$30`), returning its id. See [`bind_request!`].
+const INSERT_REQUEST_SQL: &str = "INSERT INTO pre_registrations (reference, site_id, status, \
+     etat_civil_certifie, civilite, nom_naissance, prenoms, date_naissance, lieu_commune_cog, lieu_pays_cog, \
+     lieu_ville_etrangere, lieu_commune_libre, lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
+     nom_exercice, prenom_exercice, metier, role, mode_exercice, date_prise_fonction, rpps_existant, \
+     notice_version, document_id, user_agent, status_token_hash, email_token_hash, created_at, updated_at, \
+     identity_key) \
+     VALUES ($1, $2, 'recue', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+     $21, $22, $23, $24, $25, $26, $27, $28, $29, $29, $30) RETURNING id";
+
+/// Gestionnaires of site `$1` have something new since `$2`: the notifier batches their emails.
+const NOTIFY_SITE_SQL: &str = "INSERT INTO gestionnaire_notifications (gestionnaire_id, pending_since) \
+     SELECT g.id, $2 FROM gestionnaires g WHERE g.disabled_at IS NULL AND g.id IN \
+     (SELECT a.gestionnaire_id FROM gestionnaire_attachments a WHERE a.site_id = $1 \
+      OR a.establishment_id = (SELECT s.establishment_id FROM sites s WHERE s.id = $1)) \
+     ON CONFLICT (gestionnaire_id) DO UPDATE SET pending_since = \
+     COALESCE(gestionnaire_notifications.pending_since, excluded.pending_since)";
+
+/// The audit entry of the request of reference `$4` (its subject names the request's id).
+const AUDIT_REQUEST_SQL: &str = "INSERT INTO audit_log (at, actor, action, subject, details) \
+     SELECT $1, $2, 'pre_registration.create', 'pre_registration:' || id, $3 \
+     FROM pre_registrations WHERE reference = $4";
+
+/// An email queued in the outbox (`$1`..`$5`). See [`bind_email!`].
+const OUTBOX_SQL: &str = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, attempts, \
+     next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)";
+
+/// Binds [`INSERT_REQUEST_SQL`]'s parameters, in order.
+macro_rules! bind_request {
+    ($query:expr, $r:expr, $prenoms:expr, $commune_libre:expr, $now:expr, $identity_key:expr) => {
+        $query
+            .bind(&$r.reference)
+            .bind($r.site_id)
+            .bind(false)
+            .bind(&$r.civilite)
+            .bind(&$r.nom_naissance)
+            .bind(&$prenoms)
+            .bind(&$r.date_naissance)
+            .bind(&$r.lieu_commune_cog)
+            .bind(&$r.lieu_pays_cog)
+            .bind(&$r.lieu_ville_etrangere)
+            .bind(&$r.lieu_commune_libre)
+            .bind(&$r.lieu_departement_libre)
+            .bind($commune_libre)
+            .bind(&$r.email)
+            .bind(&$r.mobile)
+            .bind(&$r.finess)
+            .bind(&$r.nom_exercice)
+            .bind(&$r.prenom_exercice)
+            .bind(&$r.metier)
+            .bind(&$r.role)
+            .bind(&$r.mode_exercice)
+            .bind(&$r.date_prise_fonction)
+            .bind(&$r.rpps_existant)
+            .bind(&$r.notice_version)
+            .bind(&$r.document_id)
+            .bind(&$r.user_agent)
+            .bind(&$r.status_token_hash)
+            .bind(&$r.email_token_hash)
+            .bind($now)
+            .bind(&$identity_key)
+    };
+}
+
+/// Binds [`OUTBOX_SQL`]'s parameters, in order.
+macro_rules! bind_email {
+    ($query:expr, $email:expr, $now:expr) => {
+        $query
+            .bind(&$email.recipient)
+            .bind(&$email.subject)
+            .bind(&$email.text_body)
+            .bind(&$email.html_body)
+            .bind($now)
+    };
+}
+
+/// The statements of a submission after its idempotency key, as one SQLite batch: each statement's `$n` shifted
+/// past the parameters of the statements before it (SQLite numbers them across the batch), so that the
+/// parameters are bound in the order the statements come.
+fn sqlite_batch(emails: usize) -> String {
+    let mut statements = vec![
+        INSERT_REQUEST_SQL,
+        super::queue::BUMP_SQL,
+        NOTIFY_SITE_SQL,
+        AUDIT_REQUEST_SQL,
+    ];
+    statements.extend(std::iter::repeat_n(OUTBOX_SQL, emails));
+    let mut batch = String::new();
+    let mut offset = 0;
+    for statement in statements {
+        let (shifted, count) = shift_parameters(statement, offset);
+        batch.push_str(&shifted);
+        batch.push_str(";\n");
+        offset += count;
+    }
+    batch
+}
+
+/// `sql` with every `$n` made `$(n + offset)`, and its highest `n` (its parameter count: ours use `$1`..`$n`).
+fn shift_parameters(sql: &str, offset: usize) -> (String, usize) {
+    let mut shifted = String::with_capacity(sql.len() + 16);
+    let mut highest = 0;
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        shifted.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if let Ok(n) = rest[..digits].parse::<usize>() {
+            highest = highest.max(n);
+            shifted.push_str(&(n + offset).to_string());
+            rest = &rest[digits..];
+        }
+    }
+    shifted.push_str(rest);
+    (shifted, highest)
+}
+
 impl Storage {
     /// A site by id, with its entité juridique's name.
     #[tracing::instrument(skip_all, err)]
@@ -323,7 +440,8 @@ impl Storage {
     /// Stores a pre-registration with its idempotency key and response, the audit entry and the queued emails, all
     /// in one transaction (one commit per submission). `Ok(None)`: the key was taken meanwhile by a concurrent
     /// request with the same key (look it up again). A unique violation (the document was attached meanwhile, or
-    /// a reference collision) is [`StorageError::Conflict`].
+    /// a reference collision) is [`StorageError::Conflict`]. On SQLite, whose connection runs on its own thread
+    /// (a round trip per statement), the statements after the key go as one batch ([`sqlite_batch`]).
     #[tracing::instrument(skip_all, fields(site_id = submission.request.site_id), err(level = "debug"))]
     pub async fn create_pre_registration(
         &self,
@@ -333,6 +451,7 @@ impl Storage {
         let now = now();
         let prenoms = serde_json::to_string(&r.prenoms).unwrap_or_else(|_| "[]".to_owned());
         let commune_libre = r.lieu_commune_libre.is_some();
+        let batched = matches!(self, Storage::Sqlite(_));
         with_tx!(self, tx => {
             // First, so that a concurrent twin stops here. PostgreSQL: waits for the twin's transaction to end.
             let key_taken = sqlx::query(
@@ -350,48 +469,60 @@ impl Storage {
             if key_taken == 0 {
                 return Ok(None);
             }
-            let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
-                "INSERT INTO pre_registrations (reference, site_id, status, etat_civil_certifie, civilite, \
-                 nom_naissance, prenoms, date_naissance, lieu_commune_cog, lieu_pays_cog, lieu_ville_etrangere, \
-                 lieu_commune_libre, lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
-                 nom_exercice, prenom_exercice, metier, role, mode_exercice, date_prise_fonction, rpps_existant, \
-                 notice_version, document_id, user_agent, status_token_hash, email_token_hash, created_at, \
-                 updated_at, identity_key) \
-                 VALUES ($1, $2, 'recue', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29, $30) RETURNING id",
-            )
-            .bind(&r.reference)
-            .bind(r.site_id)
-            .bind(false)
-            .bind(&r.civilite)
-            .bind(&r.nom_naissance)
-            .bind(&prenoms)
-            .bind(&r.date_naissance)
-            .bind(&r.lieu_commune_cog)
-            .bind(&r.lieu_pays_cog)
-            .bind(&r.lieu_ville_etrangere)
-            .bind(&r.lieu_commune_libre)
-            .bind(&r.lieu_departement_libre)
-            .bind(commune_libre)
-            .bind(&r.email)
-            .bind(&r.mobile)
-            .bind(&r.finess)
-            .bind(&r.nom_exercice)
-            .bind(&r.prenom_exercice)
-            .bind(&r.metier)
-            .bind(&r.role)
-            .bind(&r.mode_exercice)
-            .bind(&r.date_prise_fonction)
-            .bind(&r.rpps_existant)
-            .bind(&r.notice_version)
-            .bind(&r.document_id)
-            .bind(&r.user_agent)
-            .bind(&r.status_token_hash)
-            .bind(&r.email_token_hash)
-            .bind(now)
-            .bind(super::queue::identity_key(&r.nom_naissance, &r.date_naissance))
-            .fetch_one(&mut *tx)
-            .await;
+            let site_id = r.site_id;
+            let identity_key = super::queue::identity_key(&r.nom_naissance, &r.date_naissance);
+            let audit_details = Json(&submission.audit_details);
+            let inserted: Result<(i64,), sqlx::Error> = if batched {
+                let mut query = bind_request!(
+                    sqlx::query_as(sqlx::AssertSqlSafe(sqlite_batch(submission.emails.len()))),
+                    r, prenoms, commune_libre, now, identity_key
+                )
+                .bind(site_id)
+                .bind("recue")
+                .bind(1_i64)
+                .bind(site_id)
+                .bind(now)
+                .bind(now)
+                .bind(submission.actor.as_str())
+                .bind(audit_details)
+                .bind(&r.reference);
+                for email in submission.emails {
+                    query = bind_email!(query, email, now);
+                }
+                // Every row, not one: fetching one would stop the batch after the statement that returns it.
+                query
+                    .fetch_all(&mut *tx)
+                    .await
+                    .and_then(|rows| rows.into_iter().next().ok_or(sqlx::Error::RowNotFound))
+            } else {
+                let inserted = bind_request!(
+                    sqlx::query_as(INSERT_REQUEST_SQL),
+                    r, prenoms, commune_libre, now, identity_key
+                )
+                .fetch_one(&mut *tx)
+                .await;
+                if inserted.is_ok() {
+                    super::queue::bump!(&mut *tx, site_id, "recue", 1_i64);
+                    sqlx::query(NOTIFY_SITE_SQL)
+                        .bind(site_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(AUDIT_REQUEST_SQL)
+                        .bind(now)
+                        .bind(submission.actor.as_str())
+                        .bind(audit_details)
+                        .bind(&r.reference)
+                        .execute(&mut *tx)
+                        .await?;
+                    for email in submission.emails {
+                        bind_email!(sqlx::query(OUTBOX_SQL), email, now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                inserted
+            };
             let id = match inserted {
                 Ok((id,)) => id,
                 Err(err) if is_kind(&err, ErrorKind::UniqueViolation) => {
@@ -399,43 +530,6 @@ impl Storage {
                 }
                 Err(err) => return Err(err.into()),
             };
-            super::queue::bump!(&mut *tx, r.site_id, "recue", 1_i64);
-            // Gestionnaires of the site have something new: the notifier batches their emails.
-            sqlx::query(
-                "INSERT INTO gestionnaire_notifications (gestionnaire_id, pending_since) \
-                 SELECT g.id, $2 FROM gestionnaires g WHERE g.disabled_at IS NULL AND g.id IN \
-                 (SELECT a.gestionnaire_id FROM gestionnaire_attachments a WHERE a.site_id = $1 \
-                  OR a.establishment_id = (SELECT s.establishment_id FROM sites s WHERE s.id = $1)) \
-                 ON CONFLICT (gestionnaire_id) DO UPDATE SET pending_since = \
-                 COALESCE(gestionnaire_notifications.pending_since, excluded.pending_since)",
-            )
-            .bind(r.site_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(now)
-            .bind(submission.actor.as_str())
-            .bind("pre_registration.create")
-            .bind(format!("pre_registration:{id}"))
-            .bind(Json(&submission.audit_details))
-            .execute(&mut *tx)
-            .await?;
-            for email in submission.emails {
-                sqlx::query(
-                    "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, attempts, \
-                     next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)",
-                )
-                .bind(&email.recipient)
-                .bind(&email.subject)
-                .bind(&email.text_body)
-                .bind(&email.html_body)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
             tx.commit().await?;
             Ok(Some(id))
         })
@@ -563,5 +657,31 @@ impl Storage {
             .await?;
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_shifted_past_the_statements_before() {
+        let (sql, count) = shift_parameters("VALUES ($1, $2, $10, $2) -- $", 30);
+        assert_eq!(sql, "VALUES ($31, $32, $40, $32) -- $");
+        assert_eq!(count, 10);
+        assert_eq!(shift_parameters("SELECT 1", 5), ("SELECT 1".to_owned(), 0));
+    }
+
+    #[test]
+    fn the_sqlite_batch_numbers_its_parameters_in_statement_order() {
+        let batch = sqlite_batch(1);
+        assert_eq!(batch.matches(";\n").count(), 5);
+        // 30 for the request, 3 for the count, 2 for the notice, 4 for the audit entry, 5 for the email.
+        assert!(batch.contains("$44") && !batch.contains("$45"), "{batch}");
+        assert!(
+            batch.contains("VALUES ($40, $41, $42, $43, $44, 0, $44)"),
+            "{batch}"
+        );
+        assert!(sqlite_batch(2).contains("$49") && !sqlite_batch(2).contains("$50"));
     }
 }

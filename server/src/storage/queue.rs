@@ -189,17 +189,18 @@ pub struct DecisionInput<'a> {
     pub document_delete_after: Option<OffsetDateTime>,
 }
 
+/// Adds `$3` to the count of site `$1` in status `$2` (see [`bump!`]).
+pub(crate) const BUMP_SQL: &str = "INSERT INTO queue_counts (site_id, status, n) VALUES ($1, $2, $3) \
+     ON CONFLICT (site_id, status) DO UPDATE SET n = queue_counts.n + $3";
+
 macro_rules! bump {
     ($tx:expr, $site:expr, $status:expr, $delta:expr) => {
-        sqlx::query(
-            "INSERT INTO queue_counts (site_id, status, n) VALUES ($1, $2, $3) \
-             ON CONFLICT (site_id, status) DO UPDATE SET n = queue_counts.n + $3",
-        )
-        .bind($site)
-        .bind($status)
-        .bind($delta)
-        .execute($tx)
-        .await?
+        sqlx::query($crate::storage::queue::BUMP_SQL)
+            .bind($site)
+            .bind($status)
+            .bind($delta)
+            .execute($tx)
+            .await?
     };
 }
 
