@@ -477,11 +477,14 @@ impl Storage {
                     sqlx::query_as(sqlx::AssertSqlSafe(sqlite_batch(submission.emails.len()))),
                     r, prenoms, commune_libre, now, identity_key
                 )
+                // BUMP_SQL
                 .bind(site_id)
                 .bind("recue")
                 .bind(1_i64)
+                // NOTIFY_SITE_SQL
                 .bind(site_id)
                 .bind(now)
+                // AUDIT_REQUEST_SQL
                 .bind(now)
                 .bind(submission.actor.as_str())
                 .bind(audit_details)
