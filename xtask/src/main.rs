@@ -237,6 +237,21 @@ fn bind_bundle(
     );
     let wasm_path = out.join(format!("{bin}_bg.wasm"));
     let mut glue = fs::read_to_string(out.join(format!("{bin}.js")))?;
+    // wasm-streams' classes, exported for server functions' streaming bodies, which the app never calls.
+    let (wasm, removed) = remove_exports(&fs::read(&wasm_path)?, |name| {
+        UNUSED_CLASSES
+            .iter()
+            .any(|class| is_export_of_class(name, class))
+    })?;
+    for class in UNUSED_CLASSES {
+        ensure!(
+            removed.iter().any(|name| is_export_of_class(name, class)),
+            "the wasm of {bin} no longer exports {class}: update UNUSED_CLASSES in xtask"
+        );
+    }
+    fs::write(&wasm_path, wasm)?;
+    glue = remove_classes_from_glue(&glue, &UNUSED_CLASSES)
+        .with_context(|| format!("removing the unused classes from the glue of {bin}"))?;
     if let Some(wasm_opt) = wasm_opt {
         // The import and export names are shortened too ("a", "b"…): wasm-bindgen names each import after its
         // function and a hash, which repeats in the glue and compresses badly (the form's wasm and glue: about
@@ -270,12 +285,220 @@ fn bind_bundle(
             output.status
         );
         let module = first_import_module(&fs::read(&wasm_path)?)?;
-        glue = rename_in_glue(&glue, &String::from_utf8(output.stdout)?, &module)
+        let renaming = String::from_utf8(output.stdout)?;
+        // The imports only the removed classes used are gone from the wasm: their functions leave the glue too.
+        glue = remove_dead_imports(&glue, &renaming)
+            .with_context(|| format!("removing the dropped imports from the glue of {bin}"))?;
+        glue = rename_in_glue(&glue, &renaming, &module)
             .with_context(|| format!("applying wasm-opt's renaming to the glue of {bin}"))?;
     }
     let wasm = write_hashed(pkg, bin, "wasm", &fs::read(&wasm_path)?)?;
     let js = write_hashed(pkg, bin, "js", strip_glue(&glue).as_bytes())?;
     Ok([js, wasm])
+}
+
+/// `#[wasm_bindgen]` classes of dependencies that the app never uses: wasm-streams' sources and sink (Leptos enables
+/// server_fn's `browser` feature, which brings wasm-streams for streaming bodies; the app calls no server function).
+/// Their exports are removed from the wasm before wasm-opt, which then drops their code (the form's wasm: 132.3 ->
+/// 131.4 kB brotli), and their JS classes leave the glue. The build fails if one is missing, so that a dependency
+/// update cannot silently change what is removed.
+const UNUSED_CLASSES: [&str; 3] = [
+    "IntoUnderlyingByteSource",
+    "IntoUnderlyingSink",
+    "IntoUnderlyingSource",
+];
+
+/// Whether `export` is one of the wasm exports wasm-bindgen makes for `class`: its destructor
+/// (`__wbg_<class>_free`) or a method (`<class>_<method>`), the class name in lower case.
+fn is_export_of_class(export: &str, class: &str) -> bool {
+    let lower = class.to_ascii_lowercase();
+    export == format!("__wbg_{lower}_free")
+        || export
+            .strip_prefix(&lower)
+            .is_some_and(|rest| rest.starts_with('_'))
+}
+
+/// Reads an unsigned LEB128 number of a wasm binary at `at`, which moves past it.
+fn read_leb(bytes: &[u8], at: &mut usize) -> Result<usize> {
+    let (mut value, mut shift) = (0usize, 0);
+    loop {
+        let byte = *bytes.get(*at).context("truncated wasm")?;
+        *at += 1;
+        value |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+        shift += 7;
+        ensure!(shift < 64, "bad LEB128 in wasm");
+    }
+}
+
+fn write_leb(out: &mut Vec<u8>, mut value: usize) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// The wasm binary without the exports `remove` selects (the export section rewritten, every other section copied
+/// as is), and the names removed.
+fn remove_exports(wasm: &[u8], remove: impl Fn(&str) -> bool) -> Result<(Vec<u8>, Vec<String>)> {
+    ensure!(wasm.starts_with(b"\0asm"), "not a wasm binary");
+    let mut out = wasm[..8].to_vec();
+    let mut removed = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let start = at;
+        let id = wasm[at];
+        at += 1;
+        let size = read_leb(wasm, &mut at)?;
+        let end = at.checked_add(size).filter(|end| *end <= wasm.len());
+        let end = end.context("truncated wasm section")?;
+        if id != 7 {
+            out.extend_from_slice(&wasm[start..end]);
+            at = end;
+            continue;
+        }
+        let count = read_leb(wasm, &mut at)?;
+        let (mut kept, mut body) = (0, Vec::new());
+        for _ in 0..count {
+            let entry = at;
+            let len = read_leb(wasm, &mut at)?;
+            let name = wasm.get(at..at + len).context("truncated export name")?;
+            let name = std::str::from_utf8(name)?;
+            at += len + 1; // the name, then the kind
+            read_leb(wasm, &mut at)?; // the index
+            if remove(name) {
+                removed.push(name.to_owned());
+            } else {
+                body.extend_from_slice(&wasm[entry..at]);
+                kept += 1;
+            }
+        }
+        ensure!(at == end, "the export section has trailing bytes");
+        let mut section = Vec::new();
+        write_leb(&mut section, kept);
+        section.extend(body);
+        out.push(7);
+        write_leb(&mut out, section.len());
+        out.extend(section);
+    }
+    Ok((out, removed))
+}
+
+/// wasm-bindgen's glue without `classes`: each class (from `export class C {` to the line adding its
+/// `Symbol.dispose`), its `CFinalization` registry, and the enums only they used. Fails if one is not found whole
+/// or is still named afterwards.
+fn remove_classes_from_glue(glue: &str, classes: &[&str]) -> Result<String> {
+    let mut lines: Vec<&str> = glue.lines().collect();
+    for class in classes {
+        let start = format!("export class {class} {{");
+        let end = format!(
+            "if (Symbol.dispose) {class}.prototype[Symbol.dispose] = {class}.prototype.free;"
+        );
+        let first = lines.iter().position(|line| *line == start);
+        let first = first.with_context(|| format!("no `{start}` line in the glue"))?;
+        let last = lines[first..].iter().position(|line| *line == end);
+        let last = last.with_context(|| format!("no `{end}` line after the class {class}"))?;
+        lines.drain(first..=first + last);
+        let registry = format!("const {class}Finalization = ");
+        let first = lines.iter().position(|line| line.starts_with(&registry));
+        let first = first.with_context(|| format!("no `{registry}` in the glue"))?;
+        let last = lines[first..].iter().position(|line| line.ends_with(");"));
+        let last = last.with_context(|| format!("the registry of {class} does not end"))?;
+        lines.drain(first..=first + last);
+    }
+    // The enums of the classes' types (`const __wbindgen_enum_ReadableStreamType = ["bytes"];`) named nowhere else.
+    let enums: Vec<String> = lines
+        .iter()
+        .filter_map(|line| line.strip_prefix("const __wbindgen_enum_"))
+        .filter_map(|rest| rest.split(' ').next())
+        .map(|name| format!("__wbindgen_enum_{name}"))
+        .collect();
+    for name in enums {
+        if lines.iter().filter(|line| line.contains(&name)).count() == 1 {
+            lines.retain(|line| !line.starts_with(&format!("const {name} = ")));
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    for class in classes {
+        let lower = class.to_ascii_lowercase();
+        ensure!(
+            !out.contains(class) && !out.contains(&lower),
+            "the glue still names {class} after its removal"
+        );
+    }
+    Ok(out)
+}
+
+/// wasm-bindgen's glue without the imports the wasm no longer has after wasm-opt (those only removed code called;
+/// `renaming` lists every import left, see [`rename_in_glue`]), nor the glue's functions only they called. An import
+/// is a `        name: function(…) {` line of the imports object, up to its `        },` line.
+fn remove_dead_imports(glue: &str, renaming: &str) -> Result<String> {
+    let mut kept = Vec::new();
+    for line in renaming.lines() {
+        if let [_, old, _] = quoted_strings(line)?.as_slice() {
+            kept.push(old.clone());
+        }
+    }
+    let mut lines: Vec<&str> = glue.lines().collect();
+    let mut dropped = Vec::new();
+    let mut at = 0;
+    while at < lines.len() {
+        let name = lines[at]
+            .strip_prefix("        ")
+            .and_then(|line| line.split_once(": function("))
+            .map(|(name, _)| name)
+            .filter(|name| !name.contains(' '));
+        match name {
+            Some(name) if !kept.iter().any(|kept| kept == name) => {
+                let end = lines[at..].iter().position(|line| *line == "        },");
+                let end = end.with_context(|| format!("the import {name} does not end"))?;
+                dropped.extend(lines.drain(at..=at + end));
+            }
+            _ => at += 1,
+        }
+    }
+    // Top-level functions (`function name(…) {` … `}`) that only the dropped imports called.
+    let mut at = 0;
+    while at < lines.len() {
+        let name = lines[at]
+            .strip_prefix("function ")
+            .and_then(|line| line.split_once('('))
+            .map(|(name, _)| name.to_owned());
+        let Some(name) = name.filter(|name| dropped.iter().any(|line| calls(line, name))) else {
+            at += 1;
+            continue;
+        };
+        let end = lines[at..].iter().position(|line| *line == "}");
+        let end = at + end.with_context(|| format!("the function {name} does not end"))?;
+        let outside = lines[..at].iter().chain(&lines[end + 1..]);
+        if outside.into_iter().any(|line| calls(line, &name)) {
+            at = end + 1;
+        } else {
+            lines.drain(at..=end);
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    Ok(out)
+}
+
+/// Whether `line` calls the function `name` of the glue (`name(`, not `wasm.name(` nor `other_name(`).
+fn calls(line: &str, name: &str) -> bool {
+    let needle = format!("{name}(");
+    line.match_indices(&needle).any(|(at, _)| {
+        !line[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '.')
+    })
 }
 
 /// Applies wasm-opt's renaming of the imports and exports (`--minify-imports-and-exports-and-modules`, which prints
@@ -756,6 +979,69 @@ mod css_tests {
         assert_eq!(
             unbalanced_css("a { }\n}"),
             Some("line 2: '}' closes nothing".to_owned())
+        );
+    }
+}
+
+#[cfg(test)]
+mod unused_class_tests {
+    use super::{
+        is_export_of_class, remove_classes_from_glue, remove_dead_imports, remove_exports,
+    };
+
+    #[test]
+    fn the_class_exports_are_recognised_and_removed() {
+        assert!(is_export_of_class(
+            "__wbg_intounderlyingsink_free",
+            "IntoUnderlyingSink"
+        ));
+        assert!(is_export_of_class(
+            "intounderlyingsink_write",
+            "IntoUnderlyingSink"
+        ));
+        assert!(!is_export_of_class(
+            "intounderlyingsinkx",
+            "IntoUnderlyingSink"
+        ));
+        assert!(!is_export_of_class("main", "IntoUnderlyingSink"));
+        // Magic, version, a custom section "c" (copied as is), an export section: "ab_f" (func 0), "m" (memory 0).
+        let wasm = b"\0asm\x01\0\0\0\0\x02\x01c\x07\x0c\x02\x04ab_f\0\0\x01m\x02\0";
+        let (out, removed) =
+            remove_exports(wasm, |name| name.starts_with("ab_")).unwrap_or_default();
+        assert_eq!(removed, ["ab_f"]);
+        assert_eq!(out, b"\0asm\x01\0\0\0\0\x02\x01c\x07\x05\x01\x01m\x02\0");
+        assert!(remove_exports(b"\0asm\x01\0\0\0\x07\x05\x01\x04ab", |_| true).is_err());
+    }
+
+    #[test]
+    fn the_glue_loses_the_classes_their_registries_and_their_enums() {
+        let glue = "export class Sink {\n    free() {\n        wasm.__wbg_sink_free(this.__wbg_ptr, 0);\n    }\n}\n\
+                    if (Symbol.dispose) Sink.prototype[Symbol.dispose] = Sink.prototype.free;\n\n\
+                    function __wbg_get_imports() {}\n\
+                    const __wbindgen_enum_Kind = [\"bytes\"];\nconst __wbindgen_enum_Kept = [\"a\"];\n\
+                    const SinkFinalization = (typeof FinalizationRegistry === 'undefined')\n    ? {}\n    \
+                    : new FinalizationRegistry(ptr => wasm.__wbg_sink_free(ptr, 1));\nf(__wbindgen_enum_Kept);\n";
+        assert_eq!(
+            remove_classes_from_glue(glue, &["Sink"]).unwrap_or_default(),
+            "\nfunction __wbg_get_imports() {}\nconst __wbindgen_enum_Kept = [\"a\"];\nf(__wbindgen_enum_Kept);\n"
+        );
+        // A class the glue does not have, or one still named elsewhere: refused.
+        assert!(remove_classes_from_glue(glue, &["Source"]).is_err());
+        let named = format!("{glue}new Sink();\n");
+        assert!(remove_classes_from_glue(&named, &["Sink"]).is_err());
+    }
+
+    #[test]
+    fn the_imports_the_wasm_lost_leave_the_glue_with_their_helpers() {
+        let glue = "    const import0 = {\n        __proto__: null,\n        __wbg_kept_1: function(arg0) {\n            \
+                    return helper(arg0);\n        },\n        __wbg_gone_2: function(arg0) {\n            \
+                    return invoke_gone(arg0);\n        },\n    };\nfunction helper(a) {\n    return a;\n}\n\
+                    function invoke_gone(a) {\n    wasm.invoke_gone(a);\n}\n";
+        let renaming = "{\n \"imports\": [\n  [\"./app_bg.js\", \"__wbg_kept_1\", \"a\"]\n ],\n\"exports\": [\n]\n}\n";
+        assert_eq!(
+            remove_dead_imports(glue, renaming).unwrap_or_default(),
+            "    const import0 = {\n        __proto__: null,\n        __wbg_kept_1: function(arg0) {\n            \
+             return helper(arg0);\n        },\n    };\nfunction helper(a) {\n    return a;\n}\n"
         );
     }
 }
