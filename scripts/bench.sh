@@ -2,7 +2,7 @@
 # The benchmark command (not part of the tests). Prints each table and writes them all to bench/results/<date>.md
 # (and bench/results/latest.md):
 #   1. first-load bytes of the professional's form (/preinscription), the home page and the gestionnaire space:
-#      raw, gzip, brotli (the SPA build's own size table);
+#      raw, gzip, brotli (the SPA build's own size table), and apart the lazy chunks fetched once the app started;
 #   2. Lighthouse mobile on /preinscription, median of 3 runs (npm lighthouse 12.2.3, the machine's Chromium);
 #   3. submission under open-loop load (500 req/s for 30 s, SQLite, documents uploaded beforehand) against the
 #      same load on a bare axum JSON echo endpoint, ENROLE_BENCH_SUBMISSION_RUNS times (default 3) with the median,
@@ -27,8 +27,8 @@ end_section() { printf '```\n' >>"$results"; }
 } >"$results"
 
 say "1. First-load bytes"
-section "First-load bytes (HTML + CSS + JS + WASM of each entry point)"
-cargo run --quiet -p xtask -- build-app | tee /dev/stderr | grep -E '^(dist/|total )' >>"$results"
+section "First-load bytes (HTML + CSS + JS + WASM of each entry point; its lazy chunks apart, fetched after it starts)"
+cargo run --quiet -p xtask -- build-app | tee /dev/stderr | grep -E '^(dist/|total |lazy )' >>"$results"
 end_section
 
 say "2. Lighthouse mobile on /preinscription (median of 3)"

@@ -258,4 +258,26 @@ test.describe("pré-inscription", () => {
     await expect(page.getByRole("heading", { level: 1, name: "Demande envoyée" })).toBeVisible();
     console.log(`desktop keyboard flow: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
+
+  test("on a slow connection, a step waits for the steps' code with a focused status, then shows with its heading focused", async ({
+    page,
+  }) => {
+    // The steps are a chunk of their own, fetched once the app starts: held back here until the person has started.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/pkg\/preinscription-steps_view-[0-9a-f]+\.wasm$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await open(page, "/preinscription", "Avant de commencer votre pré-inscription");
+    await page.getByRole("button", { name: "Commencer" }).click();
+    const status = page.getByRole("status").filter({ hasText: "Chargement du formulaire…" });
+    await expect(status).toBeVisible();
+    await expect(status).toBeFocused();
+    await expectNoViolation(page);
+    release();
+    await expectStep(page, 1, "Établissement");
+    await expect(page.getByRole("heading", { level: 1 })).toBeFocused();
+    await expect(status).toBeHidden();
+  });
 });

@@ -8,7 +8,7 @@
 
 use app::browser::query_param;
 use app::embed::{EMBED_PATH, Embedded};
-use app::pages::preinscription::{INTRO_ID, Preinscription};
+use app::pages::preinscription::{INTRO_ID, LoadSteps, Preinscription, StepsView};
 use app::{
     components::{EmbedShell, PageShell},
     routes::Space,
@@ -21,6 +21,16 @@ fn main() {
     app::start(App);
 }
 
+/// The form's steps are a WebAssembly chunk of their own, which xtask splits from this entry point's wasm: the
+/// first screen (the intro, static) does not wait for their code. Here, not in the library, so that only this
+/// entry point exports it.
+#[leptos::lazy]
+fn steps_view() -> StepsView {
+    app::pages::preinscription::steps
+}
+
+const LOAD_STEPS: LoadSteps = || Box::pin(steps_view());
+
 #[component]
 fn App() -> impl IntoView {
     let embedded = window()
@@ -32,7 +42,7 @@ fn App() -> impl IntoView {
     } else {
         view! {
             <PageShell space=Space::Preinscription>
-                <Preinscription/>
+                <Preinscription load_steps=LOAD_STEPS/>
             </PageShell>
         }
         .into_any()
@@ -48,7 +58,7 @@ fn Embed() -> impl IntoView {
     );
     view! {
         <EmbedShell embedded>
-            <Preinscription/>
+            <Preinscription load_steps=LOAD_STEPS/>
         </EmbedShell>
     }
 }

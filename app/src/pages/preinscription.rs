@@ -160,9 +160,10 @@ fn load_sent() -> Option<PreRegistrationCreated> {
     })
 }
 
-/// `/preinscription`.
+/// `/preinscription`. `load_steps` gives the steps' view ([`steps`]): the entry point fetches it from a chunk of
+/// its own (`#[lazy]`), so that the first screen (the intro) does not wait for the steps' code.
 #[component]
-pub fn Preinscription() -> impl IntoView {
+pub fn Preinscription(load_steps: LoadSteps) -> impl IntoView {
     let draft = RwSignal::new(load_draft());
     let sent = RwSignal::new(load_sent());
     let form = Form::provide(draft);
@@ -222,9 +223,23 @@ pub fn Preinscription() -> impl IntoView {
     } else {
         provide_embed_site(embedded.is_some(), None).inspect(|s| s.set(EmbedSite::Unknown));
     }
+    // The steps' code is a WebAssembly chunk of its own (`#[lazy]`, split by xtask): fetched as soon as the app
+    // starts, while the intro (static, painted before) is read, so it is there when the person starts.
+    let steps = RwSignal::new(None::<StepsView>);
     if let Some(embedded) = embedded {
-        embed_events(&embedded, draft, sent);
+        embed_events(&embedded, draft, sent, steps);
     }
+    spawn_local(async move {
+        let view = load_steps().await;
+        // A step is waiting for it: the focus the step change put on the loading message goes to the step's heading.
+        let refocus = document()
+            .active_element()
+            .is_some_and(|focused| focused.id() == HEADING_ID);
+        steps.set(Some(view));
+        if refocus {
+            request_animation(|| browser::focus(HEADING_ID));
+        }
+    });
 
     // Only a change of step (or the answer) renders another screen; typing does not.
     let step = Memo::new(move |_| draft.with(|d| d.step));
@@ -234,11 +249,28 @@ pub fn Preinscription() -> impl IntoView {
                 view! { <Confirmation created sent draft/> }.into_any()
             } else if step.get() == 0 {
                 view! { <Intro form/> }.into_any()
+            } else if let Some(view) = steps.get() {
+                view(form, sent)
             } else {
-                view! { <Steps form sent/> }.into_any()
+                // Only on a slow connection, or when the page opens on a step (reload, embedded form).
+                view! {
+                    <p class="narrow" id=HEADING_ID tabindex="-1" role="status">"Chargement du formulaire…"</p>
+                }
+                .into_any()
             }
         }}
     }
+}
+
+/// Renders the steps: [`steps`], reached through the entry point's lazily loaded chunk.
+pub type StepsView = fn(Form, RwSignal<Option<PreRegistrationCreated>>) -> AnyView;
+
+/// Gives the steps' view once its code is there.
+pub type LoadSteps = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = StepsView>>>;
+
+/// The steps' view (see [`Preinscription`]).
+pub fn steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> AnyView {
+    view! { <Steps form sent/> }.into_any()
 }
 
 /// The site of the embedded form, as its address names it.
@@ -265,6 +297,7 @@ fn embed_events(
     embedded: &Embedded,
     draft: RwSignal<Draft>,
     sent: RwSignal<Option<PreRegistrationCreated>>,
+    steps: RwSignal<Option<StepsView>>,
 ) {
     let embed_site = use_context::<RwSignal<EmbedSite>>();
     if sent.with_untracked(Option::is_none) && draft.with_untracked(|d| d.step == 0) {
@@ -285,12 +318,13 @@ fn embed_events(
             });
         }
     });
-    // The host page learns the height once the site's name is shown: the frame keeps its reserved height until
-    // then instead of shrinking and growing again.
+    // The host page learns the height once the site's name is shown (the steps' code is there too): the frame
+    // keeps its reserved height until then instead of shrinking and growing again.
     let observed = StoredValue::new(false);
     let to_host = embedded.clone();
     Effect::new(move |_| {
-        let ready = embed_site.is_none_or(|s| s.with(|s| *s != EmbedSite::Loading));
+        let ready = embed_site.is_none_or(|s| s.with(|s| *s != EmbedSite::Loading))
+            && steps.with(Option::is_some);
         if ready && !observed.get_value() {
             observed.set_value(true);
             let to_host = to_host.clone();
