@@ -26,7 +26,8 @@ export const test = base.extend<{ page: Page }>({
       if (message.type() !== "error") return;
       const url = message.location().url;
       // Chromium logs the failures a test fakes on purpose (see failApi) as failed loads: expected there.
-      if ((failedOnPurpose.get(page) ?? []).some((path) => url.endsWith(path))) return;
+      const expected = failedOnPurpose.get(page) ?? [];
+      if (expected.some((path) => (typeof path === "string" ? url.endsWith(path) : path.test(url)))) return;
       problems.push(`console: ${message.text()} (${url})`);
     });
     page.on("pageerror", (error) => problems.push(`uncaught: ${error.message}`));
@@ -46,7 +47,12 @@ async function recordSessionIds(page: Page) {
   if (sessions.length > 0) appendFileSync(join(dir, "secrets-seen.txt"), `${sessions.join("\n")}\n`);
 }
 
-const failedOnPurpose = new WeakMap<Page, string[]>();
+const failedOnPurpose = new WeakMap<Page, (string | RegExp)[]>();
+
+/** Console errors logged from a URL that `url` matches are expected: a test makes that load fail on purpose. */
+export function expectFailedLoads(page: Page, url: RegExp) {
+  failedOnPurpose.set(page, [...(failedOnPurpose.get(page) ?? []), url]);
+}
 
 /** Makes the API answer `path` with `status` and no error envelope (an outage) until `page.unroute(path)`. */
 export async function failApi(page: Page, path: string, status: number) {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Locator, Page } from "@playwright/test";
 import { tinyPng } from "./professional";
-import { axeViolations, expect, open, test } from "./fixtures";
+import { axeViolations, expect, expectFailedLoads, open, test } from "./fixtures";
 
 /**
  * The newest email of the server's outbox that contains `text`, decoded from quoted-printable ("" when none): other
@@ -279,5 +279,28 @@ test.describe("pré-inscription", () => {
     await expectStep(page, 1, "Établissement");
     await expect(page.getByRole("heading", { level: 1 })).toBeFocused();
     await expect(status).toBeHidden();
+  });
+
+  test("when the steps' code cannot be fetched, the page says so and fetches it again on request", async ({ page }) => {
+    // The first fetch of the chunk fails (a phone losing its connection); Chromium and the split's loader log it.
+    let failures = 1;
+    expectFailedLoads(page, /\/pkg\/preinscription-(steps_view|split)-[0-9a-f]+\.(wasm|js)$/);
+    await page.route(/\/pkg\/preinscription-steps_view-[0-9a-f]+\.wasm$/, async (route) => {
+      if (failures > 0) {
+        failures -= 1;
+        await route.abort("internetdisconnected");
+      } else {
+        await route.continue();
+      }
+    });
+    await open(page, "/preinscription", "Avant de commencer votre pré-inscription");
+    await page.getByRole("button", { name: "Commencer" }).click();
+    const alert = page.getByRole("alert").filter({ hasText: "Le formulaire n'a pas pu être chargé" });
+    await expect(alert).toBeVisible();
+    await expect(alert.getByText("Le formulaire n'a pas pu être chargé")).toBeFocused();
+    await expectNoViolation(page);
+    await alert.getByRole("button", { name: "Réessayer" }).click();
+    await expectStep(page, 1, "Établissement");
+    await expect(alert).toBeHidden();
   });
 });

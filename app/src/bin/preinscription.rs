@@ -23,13 +23,14 @@ fn main() {
 
 /// The form's steps are a WebAssembly chunk of their own, which xtask splits from this entry point's wasm: the
 /// first screen (the intro, static) does not wait for their code. Here, not in the library, so that only this
-/// entry point exports it.
-#[leptos::lazy]
-fn steps_view() -> StepsView {
-    app::pages::preinscription::steps
+/// entry point exports it. `fallible`: a chunk that cannot be fetched is an error the page offers to retry (the
+/// infallible form, Leptos's `#[lazy]`, panics, which stops the whole app).
+#[leptos::wasm_split::wasm_split(steps_view, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn steps_view() -> Result<StepsView, leptos::wasm_split::SplitLoaderError> {
+    Ok(app::pages::preinscription::steps)
 }
 
-const LOAD_STEPS: LoadSteps = || Box::pin(steps_view());
+const LOAD_STEPS: LoadSteps = || Box::pin(async { steps_view().await.ok() });
 
 #[component]
 fn App() -> impl IntoView {

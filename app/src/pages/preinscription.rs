@@ -229,17 +229,26 @@ pub fn Preinscription(load_steps: LoadSteps) -> impl IntoView {
     if let Some(embedded) = embedded {
         embed_events(&embedded, draft, sent, steps);
     }
-    spawn_local(async move {
-        let view = load_steps().await;
-        // A step is waiting for it: the focus the step change put on the loading message goes to the step's heading.
-        let refocus = document()
-            .active_element()
-            .is_some_and(|focused| focused.id() == HEADING_ID);
-        steps.set(Some(view));
-        if refocus {
-            request_animation(|| browser::focus(HEADING_ID));
-        }
-    });
+    // A failed fetch (a phone that lost its connection) is offered again, the draft kept.
+    let steps_failed = RwSignal::new(false);
+    let fetch_steps = move || {
+        steps_failed.set(false);
+        spawn_local(async move {
+            let loaded = load_steps().await;
+            // A step is waiting: the focus the step change put on the loading message goes to what replaces it.
+            let refocus = document()
+                .active_element()
+                .is_some_and(|focused| focused.id() == HEADING_ID);
+            match loaded {
+                Some(view) => steps.set(Some(view)),
+                None => steps_failed.set(true),
+            }
+            if refocus {
+                request_animation(|| browser::focus(HEADING_ID));
+            }
+        });
+    };
+    fetch_steps();
 
     // Only a change of step (or the answer) renders another screen; typing does not.
     let step = Memo::new(move |_| draft.with(|d| d.step));
@@ -251,6 +260,17 @@ pub fn Preinscription(load_steps: LoadSteps) -> impl IntoView {
                 view! { <Intro form/> }.into_any()
             } else if let Some(view) = steps.get() {
                 view(form, sent)
+            } else if steps_failed.get() {
+                view! {
+                    <div class="narrow alert" role="alert">
+                        <p id=HEADING_ID tabindex="-1">
+                            "Le formulaire n'a pas pu être chargé : vérifiez votre connexion, puis réessayez. Ce que \
+                             vous avez saisi est conservé."
+                        </p>
+                        <button type="button" class="button" on:click=move |_| fetch_steps()>"Réessayer"</button>
+                    </div>
+                }
+                .into_any()
             } else {
                 // Only on a slow connection, or when the page opens on a step (reload, embedded form).
                 view! {
@@ -265,8 +285,9 @@ pub fn Preinscription(load_steps: LoadSteps) -> impl IntoView {
 /// Renders the steps: [`steps`], reached through the entry point's lazily loaded chunk.
 pub type StepsView = fn(Form, RwSignal<Option<PreRegistrationCreated>>) -> AnyView;
 
-/// Gives the steps' view once its code is there.
-pub type LoadSteps = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = StepsView>>>;
+/// Gives the steps' view once its code is there, `None` when it could not be fetched.
+pub type LoadSteps =
+    fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<StepsView>>>>;
 
 /// The steps' view (see [`Preinscription`]).
 pub fn steps(form: Form, sent: RwSignal<Option<PreRegistrationCreated>>) -> AnyView {
