@@ -849,29 +849,16 @@ fn replace_token(text: &str, prefix: &str, old: &str, new: &str, count: usize) -
 
 /// The module name of the first import of a wasm binary.
 fn first_import_module(wasm: &[u8]) -> Result<String> {
-    fn leb(bytes: &[u8], at: &mut usize) -> Result<usize> {
-        let (mut value, mut shift) = (0usize, 0);
-        loop {
-            let byte = *bytes.get(*at).context("truncated wasm")?;
-            *at += 1;
-            value |= usize::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-            shift += 7;
-            ensure!(shift < 64, "bad LEB128 in wasm");
-        }
-    }
     ensure!(wasm.starts_with(b"\0asm"), "not a wasm binary");
     let mut at = 8;
     while at < wasm.len() {
         let id = wasm[at];
         at += 1;
-        let size = leb(wasm, &mut at)?;
+        let size = read_leb(wasm, &mut at)?;
         if id == 2 {
             let mut entry = at;
-            ensure!(leb(wasm, &mut entry)? > 0, "the wasm imports nothing");
-            let len = leb(wasm, &mut entry)?;
+            ensure!(read_leb(wasm, &mut entry)? > 0, "the wasm imports nothing");
+            let len = read_leb(wasm, &mut entry)?;
             let name = wasm.get(entry..entry + len).context("truncated wasm")?;
             return Ok(std::str::from_utf8(name)?.to_owned());
         }

@@ -383,6 +383,22 @@ async fn a_commune_typed_as_free_text_is_accepted_and_flagged() {
     );
 }
 
+/// `request` sent under `key`, already used for another request, is refused with a message naming the key.
+async fn refused_for_its_key(app: &TestApp, key: &str, request: &Value) {
+    let body = assert_envelope(
+        app.submit(Some(key), request).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key")
+    );
+}
+
 #[tokio::test]
 async fn the_same_key_and_body_replay_the_first_answer() {
     let (app, request) = app_with_request().await;
@@ -397,36 +413,14 @@ async fn the_same_key_and_body_replay_the_first_answer() {
 
     let mut other = request.clone();
     other["mobile"] = json!("07 12 34 56 78");
-    let body = assert_envelope(
-        app.submit(Some(&key), &other).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation",
-    )
-    .await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Idempotency-Key")
-    );
+    refused_for_its_key(&app, &key, &other).await;
     assert_eq!(app.storage.count_pre_registrations().await.unwrap(), 1);
 
     // A different request that passes every check (its own document) is refused too, by the key taken in the
     // transaction, and leaves nothing behind.
     let mut valid_other = other.clone();
     valid_other["document_id"] = json!(app.document_id().await);
-    let body = assert_envelope(
-        app.submit(Some(&key), &valid_other).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation",
-    )
-    .await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Idempotency-Key")
-    );
+    refused_for_its_key(&app, &key, &valid_other).await;
     assert_eq!(app.storage.count_pre_registrations().await.unwrap(), 1);
     assert_eq!(app.storage.outbox().await.unwrap().len(), 1);
     // Its document stays free for a request with a new key.
