@@ -491,12 +491,17 @@ fn write_leb(out: &mut Vec<u8>, mut value: usize) {
     }
 }
 
-/// The wasm binary without the exports `remove` selects (the export section rewritten, every other section copied
-/// as is), and the names removed.
-fn remove_exports(wasm: &[u8], remove: impl Fn(&str) -> bool) -> Result<(Vec<u8>, Vec<String>)> {
+/// A section of a wasm binary: its id, its whole bytes (header included) and its content.
+struct Section<'a> {
+    id: u8,
+    whole: &'a [u8],
+    content: &'a [u8],
+}
+
+/// The sections of a wasm binary, in order.
+fn sections(wasm: &[u8]) -> Result<Vec<Section<'_>>> {
     ensure!(wasm.starts_with(b"\0asm"), "not a wasm binary");
-    let mut out = wasm[..8].to_vec();
-    let mut removed = Vec::new();
+    let mut found = Vec::new();
     let mut at = 8;
     while at < wasm.len() {
         let start = at;
@@ -505,34 +510,51 @@ fn remove_exports(wasm: &[u8], remove: impl Fn(&str) -> bool) -> Result<(Vec<u8>
         let size = read_leb(wasm, &mut at)?;
         let end = at.checked_add(size).filter(|end| *end <= wasm.len());
         let end = end.context("truncated wasm section")?;
-        if id != 7 {
-            out.extend_from_slice(&wasm[start..end]);
-            at = end;
+        found.push(Section {
+            id,
+            whole: &wasm[start..end],
+            content: &wasm[at..end],
+        });
+        at = end;
+    }
+    Ok(found)
+}
+
+/// The wasm binary without the exports `remove` selects (the export section rewritten, every other section copied
+/// as is), and the names removed.
+fn remove_exports(wasm: &[u8], remove: impl Fn(&str) -> bool) -> Result<(Vec<u8>, Vec<String>)> {
+    let mut out = wasm[..8].to_vec();
+    let mut removed = Vec::new();
+    for section in sections(wasm)? {
+        if section.id != 7 {
+            out.extend_from_slice(section.whole);
             continue;
         }
-        let count = read_leb(wasm, &mut at)?;
+        let exports = section.content;
+        let mut at = 0;
+        let count = read_leb(exports, &mut at)?;
         let (mut kept, mut body) = (0, Vec::new());
         for _ in 0..count {
             let entry = at;
-            let len = read_leb(wasm, &mut at)?;
-            let name = wasm.get(at..at + len).context("truncated export name")?;
+            let len = read_leb(exports, &mut at)?;
+            let name = exports.get(at..at + len).context("truncated export name")?;
             let name = std::str::from_utf8(name)?;
             at += len + 1; // the name, then the kind
-            read_leb(wasm, &mut at)?; // the index
+            read_leb(exports, &mut at)?; // the index
             if remove(name) {
                 removed.push(name.to_owned());
             } else {
-                body.extend_from_slice(&wasm[entry..at]);
+                body.extend_from_slice(&exports[entry..at]);
                 kept += 1;
             }
         }
-        ensure!(at == end, "the export section has trailing bytes");
-        let mut section = Vec::new();
-        write_leb(&mut section, kept);
-        section.extend(body);
+        ensure!(at == exports.len(), "the export section has trailing bytes");
+        let mut rewritten = Vec::new();
+        write_leb(&mut rewritten, kept);
+        rewritten.extend(body);
         out.push(7);
-        write_leb(&mut out, section.len());
-        out.extend(section);
+        write_leb(&mut out, rewritten.len());
+        out.extend(rewritten);
     }
     Ok((out, removed))
 }
@@ -784,27 +806,21 @@ fn link_module(
 
 /// The wasm binary without the custom sections `remove` selects by name.
 fn remove_custom_sections(wasm: &[u8], remove: impl Fn(&str) -> bool) -> Result<Vec<u8>> {
-    ensure!(wasm.starts_with(b"\0asm"), "not a wasm binary");
     let mut out = wasm[..8].to_vec();
-    let mut at = 8;
-    while at < wasm.len() {
-        let start = at;
-        let id = wasm[at];
-        at += 1;
-        let size = read_leb(wasm, &mut at)?;
-        let end = at.checked_add(size).filter(|end| *end <= wasm.len());
-        let end = end.context("truncated wasm section")?;
-        let name = (id == 0)
-            .then(|| -> Result<String> {
-                let len = read_leb(wasm, &mut at)?;
-                let name = wasm.get(at..at + len).context("truncated section name")?;
-                Ok(std::str::from_utf8(name)?.to_owned())
+    for section in sections(wasm)? {
+        let name = (section.id == 0)
+            .then(|| -> Result<&str> {
+                let mut at = 0;
+                let len = read_leb(section.content, &mut at)?;
+                let name = section.content.get(at..at + len);
+                Ok(std::str::from_utf8(
+                    name.context("truncated section name")?,
+                )?)
             })
             .transpose()?;
-        if !name.is_some_and(|name| remove(&name)) {
-            out.extend_from_slice(&wasm[start..end]);
+        if !name.is_some_and(&remove) {
+            out.extend_from_slice(section.whole);
         }
-        at = end;
     }
     Ok(out)
 }
@@ -849,22 +865,14 @@ fn replace_token(text: &str, prefix: &str, old: &str, new: &str, count: usize) -
 
 /// The module name of the first import of a wasm binary.
 fn first_import_module(wasm: &[u8]) -> Result<String> {
-    ensure!(wasm.starts_with(b"\0asm"), "not a wasm binary");
-    let mut at = 8;
-    while at < wasm.len() {
-        let id = wasm[at];
-        at += 1;
-        let size = read_leb(wasm, &mut at)?;
-        if id == 2 {
-            let mut entry = at;
-            ensure!(read_leb(wasm, &mut entry)? > 0, "the wasm imports nothing");
-            let len = read_leb(wasm, &mut entry)?;
-            let name = wasm.get(entry..entry + len).context("truncated wasm")?;
-            return Ok(std::str::from_utf8(name)?.to_owned());
-        }
-        at += size;
-    }
-    bail!("the wasm has no import section")
+    let sections = sections(wasm)?;
+    let imports = sections.iter().find(|section| section.id == 2);
+    let imports = imports.context("the wasm has no import section")?.content;
+    let mut at = 0;
+    ensure!(read_leb(imports, &mut at)? > 0, "the wasm imports nothing");
+    let len = read_leb(imports, &mut at)?;
+    let name = imports.get(at..at + len).context("truncated wasm")?;
+    Ok(std::str::from_utf8(name)?.to_owned())
 }
 
 /// The loader module of `entry`'s page (a file, not an inline script, for the CSP).
