@@ -152,6 +152,86 @@ fn run_echo_server(port: u16) -> Result<()> {
     })
 }
 
+/// A minimal SMTP server on loopback that accepts every message and keeps only a count: the relay the server
+/// sends its receipts to during the benchmark, as in production (an SMTP relay), so that the benchmark measures
+/// the SMTP conversation and not `.eml` files written on the database's disk.
+struct SmtpSink {
+    port: u16,
+    received: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpSink {
+    async fn start() -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let port = listener.local_addr()?.port();
+        let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = std::sync::Arc::clone(&received);
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(Self::converse(stream, std::sync::Arc::clone(&count)));
+            }
+        });
+        Ok(Self {
+            port,
+            received,
+            accept,
+        })
+    }
+
+    fn received(&self) -> usize {
+        self.received.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// One SMTP session: every command is accepted; `DATA` is read up to its lone `.` line.
+    async fn converse(
+        stream: tokio::net::TcpStream,
+        count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> std::io::Result<()> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read);
+        write.write_all(b"220 sink ESMTP\r\n").await?;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if lines.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                "DATA" => {
+                    write.write_all(b"354 end with .\r\n").await?;
+                    loop {
+                        line.clear();
+                        if lines.read_line(&mut line).await? == 0 {
+                            return Ok(());
+                        }
+                        if line == ".\r\n" {
+                            break;
+                        }
+                    }
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    b"250 queued\r\n"
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await?;
+                    return Ok(());
+                }
+                _ => b"250 ok\r\n",
+            };
+            write.write_all(reply).await?;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
 struct EchoProcess(std::process::Child);
 
 impl Drop for EchoProcess {
@@ -214,7 +294,9 @@ fn main() -> Result<()> {
 }
 
 async fn measure(rate: u64, seconds: u64, total: usize) -> Result<()> {
-    let server = support::start_server(&[])?;
+    let sink = SmtpSink::start().await?;
+    let relay = format!("smtp://127.0.0.1:{}", sink.port);
+    let server = support::start_server(&[("ENROLE_SMTP_URL", &relay)])?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(512)
         .timeout(Duration::from_secs(30))
@@ -301,7 +383,13 @@ async fn measure(rate: u64, seconds: u64, total: usize) -> Result<()> {
         &submissions,
         rate,
     );
+    // The receipts the mail worker sent during the measured phase (it sends each batch 0.1 s after it was woken).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let received = sink.received();
     drop(server);
+    println!(
+        "emails received by the SMTP sink: {received} (receipts and gestionnaire notices, for {total} submissions)"
+    );
 
     let port = support::free_port()?;
     let echo = EchoProcess(
