@@ -20,12 +20,12 @@ use tokio::sync::{Notify, watch};
 
 use super::StorageError;
 
-/// How far the syncs have gone: every ticket up to `synced` is on disk; tickets up to `failed` (and above
-/// `synced`) were in a sync that failed.
+/// How far the syncs have gone: every ticket up to `synced` is on disk; once `broken` (a sync failed), no ticket
+/// above it ever will be.
 #[derive(Debug, Clone, Copy, Default)]
 struct Progress {
     synced: u64,
-    failed: u64,
+    broken: bool,
 }
 
 /// The WAL file of one database and its sync task (which ends when this is dropped).
@@ -61,6 +61,11 @@ impl GroupCommit {
         Arc::new(Self { shared })
     }
 
+    /// Whether a sync failed, after which no write can be made durable (see [`sync_loop`]).
+    pub fn is_broken(&self) -> bool {
+        self.shared.progress.borrow().broken
+    }
+
     /// Returns once everything this process committed before the call is on disk.
     pub async fn durable(&self) -> Result<(), StorageError> {
         let shared = &self.shared;
@@ -72,7 +77,7 @@ impl GroupCommit {
             if now.synced >= ticket {
                 return Ok(());
             }
-            if now.failed >= ticket {
+            if now.broken {
                 return Err(StorageError::Durability(std::io::Error::other(
                     "the write-ahead log could not be synced to disk",
                 )));
@@ -94,12 +99,17 @@ impl Drop for GroupCommit {
 }
 
 /// Syncs the WAL whenever a writer waits, until the [`GroupCommit`] is dropped.
+///
+/// After a failed sync, no later sync is trusted: Linux reports a failed writeback once and may drop the pages it
+/// could not write, so a later sync can succeed although frames before it never reached the disk, and recovery
+/// would cut the log there. Every waiting and later write then fails (`503`) until the server is restarted, as
+/// PostgreSQL stops after a failed fsync.
 async fn sync_loop(shared: Arc<Shared>, wal: PathBuf) {
     let mut open: Option<(File, u64)> = None;
     loop {
         let target = shared.requested.load(Ordering::SeqCst);
         let before = *shared.progress.borrow();
-        if target == before.synced.max(before.failed) {
+        if before.broken || target == before.synced {
             if shared.closed.load(Ordering::SeqCst) {
                 return;
             }
@@ -109,28 +119,22 @@ async fn sync_loop(shared: Arc<Shared>, wal: PathBuf) {
         }
         let path = wal.clone();
         let file = open.take();
-        let synced = tokio::task::spawn_blocking(move || sync_wal(&path, file)).await;
-        let progress = match synced {
+        match tokio::task::spawn_blocking(move || sync_wal(&path, file)).await {
             Ok(Ok(file)) => {
                 open = file;
-                Progress {
-                    synced: target,
-                    failed: before.failed,
-                }
+                shared
+                    .progress
+                    .send_modify(|progress| progress.synced = target);
             }
-            Ok(Err(err)) => {
-                tracing::error!(error = %err, "write-ahead log not synced: the writes waiting fail");
-                Progress {
-                    synced: before.synced,
-                    failed: target,
+            failed => {
+                if let Ok(Err(err)) = failed {
+                    tracing::error!(error = %err, "write-ahead log not synced: writes fail until the server restarts");
                 }
+                shared
+                    .progress
+                    .send_modify(|progress| progress.broken = true);
             }
-            Err(_) => Progress {
-                synced: before.synced,
-                failed: target,
-            },
-        };
-        shared.progress.send_replace(progress);
+        }
     }
 }
 
@@ -248,10 +252,34 @@ mod tests {
         }
         let progress = *group.shared.progress.borrow();
         assert_eq!(progress.synced, 20);
-        assert_eq!(progress.failed, 0);
+        assert!(!progress.broken);
         // A missing log (everything checkpointed) is not an error.
         std::fs::remove_file(dir.join("db.sqlite-wal")).expect("log removed");
         group.durable().await.expect("nothing to sync is fine");
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[tokio::test]
+    async fn after_a_failed_sync_no_write_is_durable_again() {
+        let dir =
+            std::env::temp_dir().join(format!("enrole-group-commit-fail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let wal = dir.join("db.sqlite-wal");
+        // A socket where the log should be: it exists, but opening it fails (ENXIO), as a sync can fail.
+        let socket = std::os::unix::net::UnixListener::bind(&wal).expect("socket");
+        let group = GroupCommit::start(dir.join("db.sqlite"), None);
+        assert!(
+            group.durable().await.is_err(),
+            "the failed sync fails the write"
+        );
+        assert!(group.is_broken());
+        drop(socket);
+        std::fs::remove_file(&wal).expect("socket removed");
+        std::fs::write(&wal, b"frames").expect("a log that could be synced");
+        assert!(
+            group.durable().await.is_err(),
+            "a later sync would succeed, but frames before it may be lost"
+        );
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
