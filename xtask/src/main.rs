@@ -11,7 +11,7 @@
 //!    it starts the app at once, or after the first paint for a page whose first screen is static, see [`Start`]),
 //!    `style/` hashed, `public/` copied as is, `index.html` and `espace.html` from the template `app/index.html`,
 //!    `preinscription.html` (with the form's intro) from `app/preinscription.html`, `gestion.html` from
-//!    `app/gestion.html`, `integration.html` (the embedded form, the `preinscription` bundle) from
+//!    `app/gestion.html`, `integration.html` (the embedded form, the `integration` bundle) from
 //!    `app/integration.html`;
 //! 5. brotli and gzip copies for the server's precompressed responses, and a size table (first load of each page,
 //!    and its lazy chunks apart).
@@ -70,9 +70,10 @@ const ENTRIES: [Entry; 5] = [
         template: "gestion.html",
         start: Start::AtOnce,
     },
-    // The form embedded in an intranet (`/integration/formulaire`): the same bundle, a compact first paint.
+    // The form embedded in an intranet (`/integration/formulaire`): a compact first paint, and the steps in the
+    // one wasm (it shows a step at once: a chunk would only add its overhead).
     Entry {
-        bin: "preinscription",
+        bin: "integration",
         page: "integration.html",
         template: "integration.html",
         start: Start::AtOnce,

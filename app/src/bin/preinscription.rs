@@ -1,18 +1,14 @@
-//! Entry point of the pré-inscription form alone, served for `/preinscription` (from `preinscription.html`) and,
-//! compact, for the form embedded in an intranet, `/integration/formulaire` (from `integration.html`).
+//! Entry point of the pré-inscription form alone, served for `/preinscription` (from `preinscription.html`); the
+//! form embedded in an intranet has its own (`integration`).
 //!
 //! A professional sent a link to the form downloads the form and the shared runtime, not the home, rôles and status
 //! pages: a smaller first visit on a phone. Every other link from here is a full page load (`Space::Preinscription`).
 //! No client router either: the server serves this entry point for two paths only, so route matching would choose
 //! nothing, and its code (link interception, history, query maps) would only weigh on the download.
 
-use app::browser::query_param;
-use app::embed::{EMBED_PATH, Embedded};
+use app::components::PageShell;
 use app::pages::preinscription::{INTRO_ID, LoadSteps, Preinscription, StepsView};
-use app::{
-    components::{EmbedShell, PageShell},
-    routes::Space,
-};
+use app::routes::Space;
 use leptos::prelude::*;
 
 fn main() {
@@ -34,32 +30,9 @@ const LOAD_STEPS: LoadSteps = || Box::pin(async { steps_view().await.ok() });
 
 #[component]
 fn App() -> impl IntoView {
-    let embedded = window()
-        .location()
-        .pathname()
-        .is_ok_and(|p| p == EMBED_PATH);
-    if embedded {
-        view! { <Embed/> }.into_any()
-    } else {
-        view! {
-            <PageShell space=Space::Preinscription>
-                <Preinscription load_steps=LOAD_STEPS/>
-            </PageShell>
-        }
-        .into_any()
-    }
-}
-
-#[component]
-fn Embed() -> impl IntoView {
-    provide_context(Space::Preinscription);
-    let embedded = Embedded::from_query(
-        query_param("finess").as_deref(),
-        query_param("parent").as_deref(),
-    );
     view! {
-        <EmbedShell embedded>
+        <PageShell space=Space::Preinscription>
             <Preinscription load_steps=LOAD_STEPS/>
-        </EmbedShell>
+        </PageShell>
     }
 }
