@@ -2,7 +2,7 @@
 //!
 //! The form's own entry point (`preinscription`) splits the steps into a chunk fetched while the person reads the
 //! intro. The embedded form shows a step at once, so it would fetch both parts before it works, and the two weigh
-//! 13 kB more than the whole: this entry point keeps the steps in its one wasm.
+//! about 11 kB more than the whole: this entry point keeps the steps in its one wasm.
 
 use app::browser::query_param;
 use app::components::EmbedShell;
