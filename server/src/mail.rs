@@ -76,6 +76,7 @@ impl Mailer {
         Delivery {
             mailer: self,
             connection: None,
+            unreachable: None,
         }
     }
 }
@@ -84,6 +85,10 @@ impl Mailer {
 struct Delivery<'a> {
     mailer: &'a Mailer,
     connection: Option<AsyncSmtpConnection>,
+    /// Set once the relay could not be reached or stopped answering: the batch's other emails fail at once with
+    /// this error (and are retried later) instead of each waiting out its own timeout, which keeps a batch within
+    /// its [`LEASE`].
+    unreachable: Option<String>,
 }
 
 impl Delivery<'_> {
@@ -96,9 +101,15 @@ impl Delivery<'_> {
             }
             Mailer::Smtp(relay) => relay,
         };
+        if let Some(error) = &self.unreachable {
+            return Err(error.clone());
+        }
         let mut connection = match self.connection.take() {
             Some(open) if !open.has_broken() => open,
-            _ => relay.connect().await?,
+            _ => match relay.connect().await {
+                Ok(connection) => connection,
+                Err(error) => return Err(self.unreachable.insert(error).clone()),
+            },
         };
         match tokio::time::timeout(
             SMTP_TIMEOUT,
@@ -117,7 +128,10 @@ impl Delivery<'_> {
                 }
                 Err(smtp_error(&err))
             }
-            Err(_) => Err("erreur SMTP délai dépassé".to_owned()),
+            Err(_) => Err(self
+                .unreachable
+                .insert("erreur SMTP délai dépassé".to_owned())
+                .clone()),
         }
     }
 
@@ -701,5 +715,29 @@ mod tests {
             assert_eq!(commands.first().map(String::as_str), Some("EHLO"));
             assert_eq!(commands.last().map(String::as_str), Some("QUIT"));
         }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_relay_fails_the_rest_of_the_batch_without_trying_again() {
+        // A port that was free a moment ago: nothing listens there, connecting is refused.
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mailer = Mailer::Smtp(SmtpRelay {
+            host: "127.0.0.1".to_owned(),
+            port,
+            hello: ClientId::default(),
+        });
+        let mut delivery = mailer.batch();
+        let first = delivery.deliver(&email_to("a@exemple.fr"), 1).await;
+        assert_eq!(first, Err("erreur SMTP connexion".to_owned()));
+        // Were it tried again, a relay listening now would receive it.
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the same port");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let second = delivery.deliver(&email_to("b@exemple.fr"), 2).await;
+        assert_eq!(second, Err("erreur SMTP connexion".to_owned()));
+        assert!(listener.accept().is_err(), "no second connection attempt");
+        delivery.finish().await;
     }
 }
