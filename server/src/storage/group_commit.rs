@@ -265,16 +265,15 @@ mod tests {
             std::env::temp_dir().join(format!("enrole-group-commit-fail-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temporary directory");
         let wal = dir.join("db.sqlite-wal");
-        // A socket where the log should be: it exists, but opening it fails (ENXIO), as a sync can fail.
-        let socket = std::os::unix::net::UnixListener::bind(&wal).expect("socket");
+        // The log is a link to /dev/null: it opens, but its sync fails (EINVAL), as a sync can fail on a disk.
+        std::os::unix::fs::symlink("/dev/null", &wal).expect("link");
         let group = GroupCommit::start(dir.join("db.sqlite"), None);
         assert!(
             group.durable().await.is_err(),
             "the failed sync fails the write"
         );
         assert!(group.is_broken());
-        drop(socket);
-        std::fs::remove_file(&wal).expect("socket removed");
+        std::fs::remove_file(&wal).expect("link removed");
         std::fs::write(&wal, b"frames").expect("a log that could be synced");
         assert!(
             group.durable().await.is_err(),
