@@ -5,7 +5,8 @@
 //! one SMTP connection when `ENROLE_SMTP_URL` is set (plain SMTP, no TLS: meant for a relay on the loopback or a
 //! private network), and otherwise writes RFC 5322 `.eml` files under `ENROLE_OUTBOX_DIR`. A failed attempt is retried
 //! with exponential backoff (30 s, 1 min, 2 min… at most 6 h between attempts), [`MAX_ATTEMPTS`] times. Logs name
-//! outbox ids only: never an address, a subject or a body.
+//! outbox ids only: never an address, a subject or a body. Once an email is sent or given up, its bodies are erased
+//! from the outbox: their links hold tokens that the database otherwise keeps only as hashes.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use tokio::sync::Notify;
 use crate::config::{Config, MailSettings};
 use crate::storage::{NewEmail, OutboxEmail, Storage, StorageError, now};
 
-/// Attempts before an email is given up (its row keeps `last_error`).
+/// Attempts before an email is given up (its row keeps `last_error`; its bodies are erased).
 pub const MAX_ATTEMPTS: i64 = 12;
 /// How long a claimed row is reserved for the instance sending it.
 pub const LEASE: Duration = Duration::from_secs(300);

@@ -203,13 +203,14 @@ pub struct OutboxEmail {
     pub attempts: i64,
 }
 
-/// One outbox row as an operator (or a test) sees it.
+/// One outbox row as an operator (or a test) sees it; the bodies are empty once the email was sent or given up.
 #[derive(Debug, Clone, FromRow)]
 pub struct OutboxRow {
     pub id: i64,
     pub recipient: String,
     pub subject: String,
     pub text_body: String,
+    pub html_body: String,
     pub attempts: i64,
     pub next_attempt_at: Option<OffsetDateTime>,
     pub sent_at: Option<OffsetDateTime>,
@@ -589,7 +590,7 @@ impl Storage {
     /// Every outbox row, oldest first.
     pub async fn outbox(&self) -> Result<Vec<OutboxRow>, StorageError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, OutboxRow>(
-            "SELECT id, recipient, subject, text_body, attempts, next_attempt_at, sent_at, last_error \
+            "SELECT id, recipient, subject, text_body, html_body, attempts, next_attempt_at, sent_at, last_error \
              FROM mail_outbox ORDER BY id",
         )
         .fetch_all(pool)
@@ -622,14 +623,15 @@ impl Storage {
         Ok(claimed)
     }
 
-    /// Records successful sends, in one statement.
+    /// Records successful sends, in one statement, and erases their bodies: the links in them hold tokens stored
+    /// elsewhere only as hashes, and the sent email is the only copy they need.
     pub async fn emails_sent(&self, ids: &[i64]) -> Result<(), StorageError> {
         if ids.is_empty() {
             return Ok(());
         }
         let sql = format!(
             "UPDATE mail_outbox SET sent_at = $1, next_attempt_at = NULL, claimed_until = NULL, \
-             last_error = NULL WHERE id IN ({})",
+             last_error = NULL, text_body = '', html_body = '' WHERE id IN ({})",
             super::queue::in_list(ids)
         );
         with_write!(self, pool => {
@@ -641,18 +643,21 @@ impl Storage {
         Ok(())
     }
 
-    /// Records a failed attempt; `retry_at` `None` gives up.
+    /// Records a failed attempt; `retry_at` `None` gives up, and then erases the bodies (as [`Self::emails_sent`]).
     pub async fn email_failed(
         &self,
         id: i64,
         error: &str,
         retry_at: Option<OffsetDateTime>,
     ) -> Result<(), StorageError> {
+        let sql = if retry_at.is_some() {
+            "UPDATE mail_outbox SET last_error = $2, next_attempt_at = $3, claimed_until = NULL WHERE id = $1"
+        } else {
+            "UPDATE mail_outbox SET last_error = $2, next_attempt_at = $3, claimed_until = NULL, text_body = '', \
+             html_body = '' WHERE id = $1"
+        };
         with_write!(self, pool => {
-            sqlx::query(
-                "UPDATE mail_outbox SET last_error = $2, next_attempt_at = $3, claimed_until = NULL \
-                 WHERE id = $1",
-            )
+            sqlx::query(sql)
             .bind(id)
             .bind(error)
             .bind(retry_at)

@@ -1,9 +1,6 @@
 //! The directory: CAS 1 registrations by a gestionnaire, the establishment's professionals, updates, corrections,
 //! new situations, closings (scheduled ones applied by the background task's storage call) and history.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
 use enrole_server::gestionnaires::AttachTo;
 use enrole_server::storage::{Actor, NewSession, SessionRole};
 use reqwest::StatusCode;
@@ -13,7 +10,7 @@ use crate::gestion_auth::establishment;
 use crate::gestion_queue::{decide, id_of, submit_to};
 use crate::helpers::{TestApp, TestOptions, assert_envelope, finess, json_body, siret};
 use crate::intake::valid_request;
-use crate::mail::{SmtpSink, decoded_parts};
+use crate::mail::{SmtpSink, delivered, delivered_where, messages, text_of};
 
 impl TestApp {
     pub async fn put_gestion(&self, path: &str, body: &Value, cookie: &str) -> reqwest::Response {
@@ -168,15 +165,11 @@ async fn a_gestionnaire_registers_a_person_end_to_end_and_the_number_is_emailed(
     assert_eq!(situations[0]["role"], "GENR11");
 
     // The professional's email: number and how to activate the e-CPS.
-    let outbox = app.storage.outbox().await.unwrap();
-    let mail = outbox
-        .iter()
-        .find(|m| m.subject.contains(rpps))
-        .expect("the number's email");
-    assert_eq!(mail.recipient, "awa.ndiaye@exemple.fr");
-    assert!(mail.text_body.contains("/activation"), "{}", mail.text_body);
+    let mail = &delivered(&app, rpps, 1).await[0];
+    assert_eq!(mail["to"], "awa.ndiaye@exemple.fr");
+    assert!(text_of(mail).contains("/activation"), "{mail}");
     assert!(
-        !mail.text_body.contains("1988"),
+        !text_of(mail).contains("1988"),
         "no birth data in the email"
     );
 
@@ -342,12 +335,8 @@ async fn an_update_is_emailed_and_audited_and_refused_while_a_request_is_pending
     )
     .await;
     assert_eq!(updated["situations"][0]["role"], "GENR12");
-    let outbox = app.storage.outbox().await.unwrap();
-    let mail = outbox
-        .iter()
-        .find(|m| m.subject.contains("mise à jour"))
-        .expect("the change's email");
-    assert!(mail.text_body.contains("Encadrement et organisation"));
+    let mail = &delivered(&app, "mise à jour", 1).await[0];
+    assert!(text_of(mail).contains("Encadrement et organisation"));
     let history = app.history(&cookie, id).await;
     assert_eq!(history[0]["action"], "situation.update");
     assert_eq!(history[0]["situation_id"], situation);
@@ -525,15 +514,11 @@ async fn closing_checks_its_dates_and_a_future_closing_is_applied_that_day() {
             .iter()
             .all(|s| s["active"] == false)
     );
-    let outbox = app.storage.outbox().await.unwrap();
-    let reminders: Vec<_> = outbox
-        .iter()
-        .filter(|m| m.subject == "Fin de votre situation d'exercice")
-        .collect();
+    let reminders = delivered(&app, "Fin de votre situation d'exercice", 2).await;
     assert_eq!(reminders.len(), 2);
-    assert!(reminders[0].text_body.contains("prendra fin"));
-    assert!(reminders[1].text_body.contains("a pris fin le 30/06/2025"));
-    assert!(reminders[1].text_body.contains("eRPPS"));
+    assert!(text_of(&reminders[0]).contains("prendra fin"));
+    assert!(text_of(&reminders[1]).contains("a pris fin le 30/06/2025"));
+    assert!(text_of(&reminders[1]).contains("eRPPS"));
     let closed_only = app.directory(&cookie, "?statut=cloturees").await;
     assert_eq!(closed_only["professionnels"].as_array().unwrap().len(), 1);
     let active_only = app.directory(&cookie, "?statut=actives").await;
@@ -737,12 +722,9 @@ async fn the_history_records_every_change_with_who_when_and_why() {
         json!({"field": "Nom d'exercice", "before": "Martin", "after": "Diallo"})
     );
     // Both addresses are told of the contact correction; the new one gets the activation link.
+    let to_new = &delivered_where(&app, |m| m["to"] == "awa@nouveau.fr", 1).await[0];
+    assert!(text_of(to_new).contains("/activation"));
     let outbox = app.storage.outbox().await.unwrap();
-    let to_new = outbox
-        .iter()
-        .find(|m| m.recipient == "awa@nouveau.fr")
-        .unwrap();
-    assert!(to_new.text_body.contains("/activation"));
     assert!(
         outbox
             .iter()
@@ -821,25 +803,6 @@ async fn the_directory_searches_by_name_or_number_filters_and_pages() {
         "unauthenticated",
     )
     .await;
-}
-
-/// The decoded messages of `dir` once there are at least `count`, within 20 s.
-async fn messages(dir: PathBuf, count: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        if files.len() >= count {
-            return files.iter().map(|f| decoded_parts(f)).collect();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {count} messages arrived",
-            files.len()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

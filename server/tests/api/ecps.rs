@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::gestion_auth::establishment;
 use crate::gestion_queue::{decide, id_of, submit_to};
 use crate::helpers::{TempDir, TestApp, TestOptions, assert_envelope, header, json_body};
-use crate::mail::{SmtpSink, decoded_parts};
+use crate::mail::{SmtpSink, decoded_parts, delivered, text_of};
 
 const AWA_EMAIL: &str = "awa.ndiaye@exemple.fr";
 const AWA_MOBILE: &str = "+33612345678";
@@ -206,7 +206,7 @@ async fn the_validation_link_and_the_two_codes_activate_then_sign_in_again() {
     let app = spawn(&sinks, vec![]).await;
     let (rpps, _) = validated(&app, 41, json!({})).await;
     // The validation email carries the one-time activation link.
-    let validation = wait_for_outbox_text(&app, &rpps).await;
+    let validation = delivered_text(&app, &rpps).await;
     let jeton = validation
         .split("/activation?jeton=")
         .nth(1)
@@ -311,17 +311,9 @@ fn header_like(body: &Value) -> Vec<String> {
     keys
 }
 
-/// The text of the first outbox email whose subject contains `part`, within 10 s.
-async fn wait_for_outbox_text(app: &TestApp, part: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let rows = app.storage.outbox().await.unwrap();
-        if let Some(row) = rows.iter().find(|r| r.subject.contains(part)) {
-            return row.text_body.clone();
-        }
-        assert!(Instant::now() < deadline, "no email about {part}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// The text of the first email delivered whose subject contains `part`.
+async fn delivered_text(app: &TestApp, part: &str) -> String {
+    text_of(&delivered(app, part, 1).await[0]).to_owned()
 }
 
 #[tokio::test]
@@ -593,7 +585,7 @@ async fn a_confirmed_mobile_change_replaces_the_old_one_and_the_old_email_is_tol
         .unwrap();
     assert_eq!(stored.mobile, "+33711223344");
     // The old (and still current) email is told, without the new number.
-    let notice = wait_for_outbox_text(&app, "vos coordonnées ont été modifiées").await;
+    let notice = delivered_text(&app, "vos coordonnées ont été modifiées").await;
     assert!(notice.contains("Ce n'était pas vous ?"), "{notice}");
     assert!(
         !notice.contains("07 11") && !notice.contains("+33711"),
@@ -1003,7 +995,7 @@ async fn a_new_nom_d_exercice_reaches_the_active_situations_and_the_gestionnaire
     assert_eq!(details["after"]["nom_exercice"], "N'Diaye-Martin");
     let situation_ids = details["situation_ids"].as_array().unwrap();
     assert_eq!(situation_ids.len(), 1, "the copy on the active situation");
-    let notice = wait_for_outbox_text(&app, "a changé son nom d'exercice").await;
+    let notice = delivered_text(&app, "a changé son nom d'exercice").await;
     assert!(notice.contains(&rpps), "{notice}");
     assert!(
         !notice.contains("Diaye") && !notice.contains("Awa"),

@@ -1,7 +1,6 @@
 //! The emails of the gestionnaire workflow, through a real SMTP conversation: the password link, the batched
 //! new-request notice (no personal data), and the professional's RPPS number.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use enrole_server::gestionnaires::AttachTo;
@@ -11,26 +10,7 @@ use serde_json::{Value, json};
 use crate::gestion_auth::{PASSWORD, establishment};
 use crate::gestion_queue::{decide, id_of, submit_to};
 use crate::helpers::{TestApp, TestOptions, json_body};
-use crate::mail::{SmtpSink, decoded_parts};
-
-/// The decoded messages of `dir` once there are at least `count`, within 20 s.
-async fn messages(dir: PathBuf, count: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        if files.len() >= count {
-            return files.iter().map(|f| decoded_parts(f)).collect();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {count} messages arrived",
-            files.len()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use crate::mail::{SmtpSink, messages};
 
 fn with_subject<'a>(all: &'a [Value], part: &str) -> Vec<&'a Value> {
     all.iter()

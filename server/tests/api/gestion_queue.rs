@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::gestion_auth::establishment;
 use crate::helpers::{TestApp, TestOptions, assert_envelope, header, json_body};
 use crate::intake::{PNG, key, valid_request};
+use crate::mail::{delivered, text_of};
 
 /// Submits a valid request (with `changes` merged at the top level) to `site_id`; answers the 201 body.
 pub async fn submit_to(app: &TestApp, site_id: i64, changes: Value) -> Value {
@@ -300,13 +301,9 @@ async fn validation_allocates_a_luhn_valid_number_in_the_configured_range_and_de
     let status = json_body(app.get(&format!("/api/v1{token}")).await, StatusCode::OK).await;
     assert_eq!(status["status"], "validee");
     assert_eq!(status["rpps"], rpps.as_str());
-    let outbox = app.storage.outbox().await.unwrap();
-    let email = outbox
-        .iter()
-        .find(|m| m.subject.contains(&rpps))
-        .expect("the RPPS email");
-    assert_eq!(email.recipient, "awa.ndiaye@exemple.fr");
-    assert!(email.text_body.contains("e-CPS"));
+    let email = &delivered(&app, &rpps, 1).await[0];
+    assert_eq!(email["to"], "awa.ndiaye@exemple.fr");
+    assert!(text_of(email).contains("e-CPS"));
     let page = queue(&app, &cookie, "?status=toutes").await;
     assert_eq!(page["counts"]["validee"], 2);
     assert_eq!(page["counts"]["recue"], 0);
@@ -617,9 +614,8 @@ async fn a_request_returned_for_correction_comes_back_to_the_queue() {
     );
     let outbox = app.storage.outbox().await.unwrap();
     assert!(outbox.iter().any(|m| m.subject.contains("à compléter")));
-    assert!(outbox.iter().any(
-        |m| m.subject.contains("n'a pas été acceptée") && m.text_body.contains("ne relève pas")
-    ));
+    let refusal = &delivered(&app, "n'a pas été acceptée", 1).await[0];
+    assert!(text_of(refusal).contains("ne relève pas"));
     assert_eq!(
         app.client
             .put(app.url(&format!("/api/v1/suivi/{token}/corrections")))

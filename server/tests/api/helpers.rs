@@ -181,6 +181,8 @@ pub struct TestApp {
     pub public_url: String,
     pub client: reqwest::Client,
     pub storage: Storage,
+    /// `ENROLE_OUTBOX_DIR`: where the worker writes the emails it sends when no SMTP relay is set.
+    pub outbox_dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: TempDir,
     // Declared last: dropped after the server was told to stop.
@@ -213,6 +215,7 @@ impl TestApp {
             env.insert(key.to_owned(), value);
         }
         let config = Config::from_lookup(|key| env.get(key).cloned()).expect("test configuration");
+        let outbox_dir = PathBuf::from(&env["ENROLE_OUTBOX_DIR"]);
         let public_url = config.public_url.clone();
 
         let app = Application::build(config)
@@ -235,6 +238,7 @@ impl TestApp {
             public_url,
             client,
             storage,
+            outbox_dir,
             shutdown: Some(shutdown),
             _dir: dir,
             _database: database,

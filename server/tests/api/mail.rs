@@ -87,6 +87,85 @@ pub fn decoded_parts(path: &Path) -> Value {
     serde_json::from_slice(&output.stdout).expect("decoded message")
 }
 
+/// The decoded messages of `dir` (an SMTP sink's maildir) once there are at least `count`, within 20 s.
+pub async fn messages(dir: PathBuf, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if files.len() >= count {
+            return files.iter().map(|f| decoded_parts(f)).collect();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {count} messages arrived",
+            files.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The emails that the worker wrote as `.eml` files in `app`'s outbox directory and whose subject contains
+/// `subject_part`: see [`delivered_where`].
+pub async fn delivered(app: &TestApp, subject_part: &str, count: usize) -> Vec<Value> {
+    delivered_where(
+        app,
+        |m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains(subject_part))
+        },
+        count,
+    )
+    .await
+}
+
+/// The emails that the worker wrote as `.eml` files (`<unix time>-<outbox id>.eml`) in `app`'s outbox directory and
+/// that `matching` accepts, decoded, in outbox order, once there are at least `count`, within 20 s. The outbox
+/// erases a sent email's bodies: tests read them where the recipient would.
+pub async fn delivered_where(
+    app: &TestApp,
+    matching: impl Fn(&Value) -> bool,
+    count: usize,
+) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut decoded: std::collections::BTreeMap<i64, Value> = std::collections::BTreeMap::new();
+    loop {
+        let files = std::fs::read_dir(&app.outbox_dir)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_else(|_| Vec::new());
+        for path in files {
+            // Skips the partial files (`.<name>.tmp`) and the code emails (`<unix time>-code-<random>.eml`).
+            let outbox_id = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .and_then(|name| name.strip_suffix(".eml"))
+                .and_then(|stem| stem.split_once('-'))
+                .and_then(|(_, id)| id.parse::<i64>().ok());
+            if let Some(id) = outbox_id {
+                decoded.entry(id).or_insert_with(|| decoded_parts(&path));
+            }
+        }
+        let found: Vec<Value> = decoded.values().filter(|m| matching(m)).cloned().collect();
+        if found.len() >= count {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {count} emails delivered: {:?}",
+            found.len(),
+            decoded.values().map(|m| &m["subject"]).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The plain-text part of a decoded email.
+pub fn text_of(email: &Value) -> &str {
+    email["text/plain"].as_str().expect("a plain-text part")
+}
+
 fn assert_receipt(parts: &Value, token: &str) {
     let link = format!("https://enrole.example.fr/suivi/{token}");
     let subject = parts["subject"].as_str().unwrap();
@@ -126,6 +205,14 @@ async fn without_smtp_the_receipt_is_written_as_an_eml_file() {
     assert!(raw.contains("Message-ID:") || raw.contains("Message-Id:"));
     let rows = wait_until_sent(&app).await;
     assert_eq!(rows[0].attempts, 1);
+    // Sent, the email's bodies leave the database (their links' tokens are stored elsewhere only as hashes); the
+    // row keeps what an operator needs.
+    assert_eq!(
+        (rows[0].text_body.as_str(), rows[0].html_body.as_str()),
+        ("", "")
+    );
+    assert!(rows[0].subject.contains("a bien été reçue"));
+    assert_eq!(rows[0].recipient, "awa.ndiaye@exemple.fr");
 }
 
 async fn wait_until_sent(app: &TestApp) -> Vec<enrole_server::storage::OutboxRow> {
@@ -258,4 +345,17 @@ async fn an_unreachable_relay_is_retried_later_without_losing_the_email() {
     assert!(next > time::OffsetDateTime::now_utc() + time::Duration::seconds(20));
     let error = row.last_error.unwrap();
     assert!(!error.contains("awa"), "no address in the error: {error}");
+    // Kept for the retry; erased once the worker gives up (as it does after its last attempt).
+    assert!(row.text_body.contains("/suivi/"));
+    app.storage
+        .email_failed(row.id, "abandon", None)
+        .await
+        .unwrap();
+    let given_up = app.storage.outbox().await.unwrap().remove(0);
+    assert_eq!(
+        (given_up.text_body.as_str(), given_up.html_body.as_str()),
+        ("", "")
+    );
+    assert_eq!(given_up.next_attempt_at, None);
+    assert_eq!(given_up.last_error.as_deref(), Some("abandon"));
 }

@@ -9,6 +9,7 @@ use enrole_server::gestionnaires::AttachTo;
 use crate::gestion_queue::{decide, id_of};
 use crate::helpers::{TestApp, TestOptions, assert_envelope, header, json_body};
 use crate::intake::{NOTICE_VERSION, PNG, key, site, valid_request};
+use crate::mail::{delivered, text_of};
 
 async fn app_with_request() -> (TestApp, Value) {
     let app = TestApp::spawn().await;
@@ -38,8 +39,9 @@ async fn a_valid_pre_registration_is_stored_once_with_its_receipt_queued() {
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].recipient, "awa.ndiaye@exemple.fr");
     assert!(outbox[0].subject.contains(reference));
-    assert!(outbox[0].text_body.contains(&format!("/suivi/{token}")));
-    assert!(outbox[0].text_body.contains("/confirmer-email/"));
+    let receipt = text_of(&delivered(&app, reference, 1).await[0]).to_owned();
+    assert!(receipt.contains(&format!("/suivi/{token}")));
+    assert!(receipt.contains("/confirmer-email/"));
 
     let audit = app.storage.recent_audit_entries(1).await.unwrap();
     assert_eq!(audit[0].action, "pre_registration.create");
@@ -149,8 +151,9 @@ async fn the_email_confirmation_link_confirms_once() {
         StatusCode::CREATED,
     )
     .await;
-    let outbox = app.storage.outbox().await.unwrap();
-    let text = &outbox[0].text_body;
+    let reference = body["reference"].as_str().unwrap();
+    let receipt = delivered(&app, reference, 1).await;
+    let text = text_of(&receipt[0]);
     let start = text.find("/confirmer-email/").unwrap() + "/confirmer-email/".len();
     let token = &text[start..start + 64];
     let path = format!("/api/v1/email-confirmations/{token}");
