@@ -152,14 +152,8 @@ impl SqliteStorage {
 
     pub(super) async fn ping(&self) -> Result<(), StorageError> {
         // A server whose log can no longer be synced cannot keep a write: not ready, so that it gets restarted.
-        if self
-            .group_commit
-            .as_ref()
-            .is_some_and(|group| group.is_broken())
-        {
-            return Err(StorageError::Durability(std::io::Error::other(
-                "a sync of the write-ahead log failed",
-            )));
+        if let Some(group) = &self.group_commit {
+            group.check()?;
         }
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
