@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { deflateSync } from "node:zlib";
 import type { Page } from "@playwright/test";
 import { axeViolations, expect, open, test } from "./fixtures";
+import { tinyPng } from "./professional";
 
 // The gestionnaire registers a person end to end (CAS 1), finds them in the directory, changes their rôle and
 // closes their situation; on desktop and at 360 px. Each project uses its own gestionnaire, created with the CLI
@@ -40,41 +40,6 @@ function createGestionnaire(email: string, baseURL: string): string {
   const link = out.match(/https?:\/\/\S+\/gestion\/mot-de-passe\/\S+/)?.[0];
   expect(link, "password link in the CLI output").toBeTruthy();
   return new URL(link ?? "").pathname;
-}
-
-/** A valid 8×8 PNG. */
-function tinyPng(): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc32 = (data: Buffer) => {
-    let c = 0xffffffff;
-    for (const byte of data) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(8, 0);
-  header.writeUInt32BE(8, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const rows = Buffer.alloc(8 * (1 + 8 * 3), 0x80);
-  for (let y = 0; y < 8; y++) rows[y * 25] = 0;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(rows)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
 }
 
 /** The raw emails of the outbox sent to `to`. */

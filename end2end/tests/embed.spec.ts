@@ -12,9 +12,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deflateSync } from "node:zlib";
 import type { Browser, FrameLocator, Page } from "@playwright/test";
 import { axeViolations, expect, open, test } from "./fixtures";
+import { tinyPng } from "./professional";
 
 const FINESS = "319999926"; // Foyer d'accueil médicalisé Le Canal (démo)
 const DEMO_EJ_SIRET = "99999999800019";
@@ -24,41 +24,6 @@ const FRAME_TITLE = "Formulaire de pré-inscription RPPS+";
 const enrolePort = () => process.env.ENROLE_E2E_PORT ?? "";
 /** Enrôle as the intranet page reaches it: another host name than the tests' `127.0.0.1`, so another origin. */
 const enroleOrigin = () => `http://localhost:${enrolePort()}`;
-
-/** A valid 8×8 PNG (the same as in preinscription.spec.ts). */
-function tinyPng(): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc32 = (data: Buffer) => {
-    let c = 0xffffffff;
-    for (const byte of data) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(8, 0);
-  header.writeUInt32BE(8, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const rows = Buffer.alloc(8 * (1 + 8 * 3), 0x80);
-  for (let y = 0; y < 8; y++) rows[y * 25] = 0;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(rows)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
 
 /**
  * The intranet page: some text, the snippet, a paragraph below it (whose moves are the layout shift the embed

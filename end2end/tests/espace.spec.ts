@@ -3,9 +3,9 @@ import { randomInt, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deflateSync } from "node:zlib";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { axeViolations, expect, open, test } from "./fixtures";
+import { tinyPng } from "./professional";
 
 // The whole life of one professional on a phone: the form, the gestionnaire's validation, e-CPS activation with the
 // two codes read where the person reads them (the .eml files and the SMS files of ENROLE_E2E_DIR/outbox), a mobile
@@ -15,41 +15,6 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dir = () => process.env.ENROLE_E2E_DIR ?? "";
 const outbox = () => join(dir(), "outbox");
 const base = () => process.env.ENROLE_E2E_BASE_URL ?? `http://127.0.0.1:${process.env.ENROLE_E2E_PORT}`;
-
-/** A valid 8×8 PNG (the same as in preinscription.spec.ts). */
-function tinyPng(): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc32 = (data: Buffer) => {
-    let c = 0xffffffff;
-    for (const byte of data) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(8, 0);
-  header.writeUInt32BE(8, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const rows = Buffer.alloc(8 * (1 + 8 * 3), 0x80);
-  for (let y = 0; y < 8; y++) rows[y * 25] = 0;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(rows)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
 
 /** An email file: its recipient and its decoded text parts (quoted-printable or base64). */
 function readEml(file: string): { to: string; text: string } {
