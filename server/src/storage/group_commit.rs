@@ -164,14 +164,15 @@ pub struct Checkpoints {
     pub restart_at_frames: i64,
 }
 
-/// The log size from which it is made to restart: 1 GiB (a frame is a 4 KiB page and a 24-byte header), about 20 s
+/// The log size from which it is made to restart: 256 MiB (a frame is a 4 KiB page and a 24-byte header), about 6 s
 /// of the heaviest load measured (40 to 50 MB of log per second at 500 submissions per second); a lighter load lets
 /// the background checkpoint catch up, and the log restart by itself, long before. Checked after each checkpoint.
-/// A restart holds the writers for the checkpoint in the write turn (8 to 42 ms measured) and for the sync of the
-/// new log header in the next commit: at 256 MiB (a restart every 5.6 s at that load) the three restarts of a 20 s
-/// run made 45 of its 100 slowest submissions. The cost of the larger size: up to 1 GiB of log on disk after such a
-/// burst (a log that grew larger is cut back to this size when it restarts), and as much to read on recovery.
-pub const RESTART_LOG_AT_BYTES: i64 = 1024 << 20;
+/// A restart holds the writers for the checkpoint in the write turn (8 to 18 ms measured) and for the sync of the
+/// new log header in the next commit: the three restarts of a 20 s run made 45 of its 100 slowest submissions. At
+/// 1 GiB (one restart in a 30 s run) the p50 was higher in 7 of 9 paired runs and the p99 no better: the log file
+/// then grows through the whole run, and a sync of a growing file also commits file-system metadata. A log that
+/// grew larger in a burst is cut back to this size when it restarts.
+pub const RESTART_LOG_AT_BYTES: i64 = 256 << 20;
 pub const RESTART_LOG_AT_FRAMES: i64 = RESTART_LOG_AT_BYTES / (4096 + 24);
 
 /// Copies the log into the database file in the background. SQLite's automatic checkpoint runs inside the commit
