@@ -52,11 +52,11 @@ impl GroupCommit {
             wake: Notify::new(),
             closed: AtomicBool::new(false),
         });
-        let mut wal = database.into_os_string();
+        let mut wal = database.clone().into_os_string();
         wal.push("-wal");
         tokio::spawn(sync_loop(Arc::clone(&shared), PathBuf::from(wal)));
         if let Some(checkpoints) = checkpoints {
-            tokio::spawn(checkpoint_loop(Arc::clone(&shared), checkpoints));
+            tokio::spawn(checkpoint_loop(Arc::clone(&shared), checkpoints, database));
         }
         Arc::new(Self { shared })
     }
@@ -167,13 +167,17 @@ pub struct Checkpoints {
 /// The log size from which it is made to restart: 256 MiB (a frame is a 4 KiB page and a 24-byte header), about 6 s
 /// of the heaviest load measured (40 to 50 MB of log per second at 500 submissions per second); a lighter load lets
 /// the background checkpoint catch up, and the log restart by itself, long before. Checked after each checkpoint.
-/// A restart holds the writers for the checkpoint in the write turn (8 to 18 ms measured) and for the sync of the
-/// new log header in the next commit: the three restarts of a 20 s run made 45 of its 100 slowest submissions. At
-/// 1 GiB (one restart in a 30 s run) the p50 was higher in 7 of 9 paired runs and the p99 no better: the log file
-/// then grows through the whole run, and a sync of a growing file also commits file-system metadata. A log that
-/// grew larger in a burst is cut back to this size when it restarts.
+/// At 1 GiB (one restart in a 30 s run) the p50 was higher in 7 of 9 paired runs and the p99 no better: the log file
+/// then grows through the whole run, and a sync of a growing file also commits file-system metadata.
 pub const RESTART_LOG_AT_BYTES: i64 = 256 << 20;
 pub const RESTART_LOG_AT_FRAMES: i64 = RESTART_LOG_AT_BYTES / (4096 + 24);
+
+/// SQLite's `journal_size_limit`: the size a log is cut back to when it restarts. The check after a checkpoint
+/// finds the log past [`RESTART_LOG_AT_BYTES`] by up to a checkpoint round of writes (270 to 310 MB at restart under
+/// the benchmark's load): with the limit at the restart size, the first commit after every restart truncated the
+/// file, inside the write lock, and the log then grew back over blocks allocated anew. The headroom keeps the file
+/// at its working size; only a log that grew larger in a burst is cut.
+pub const LOG_SIZE_LIMIT_BYTES: i64 = RESTART_LOG_AT_BYTES + RESTART_LOG_AT_BYTES / 2;
 
 /// Copies the log into the database file in the background. SQLite's automatic checkpoint runs inside the commit
 /// that crosses 1 000 pages, holding the write lock while it copies and syncs megabytes: the writers queued behind
@@ -184,12 +188,19 @@ pub const RESTART_LOG_AT_FRAMES: i64 = RESTART_LOG_AT_BYTES / (4096 + 24);
 /// uses it. Under steady writes a `PASSIVE` checkpoint never catches up (new commits land while it copies), so the
 /// log grew without end: 1.6 GB after 30 s at 500 submissions per second, with syncs of 30 to 65 ms that went away
 /// once it was bounded (likely the file system journaling the growing file). So once the log holds
-/// [`Checkpoints::restart_at_frames`], a second `PASSIVE` checkpoint runs in the write turn: it copies only what
-/// arrived since the first one, and the next write, finding the whole log copied, starts it again from
-/// its beginning, over blocks already allocated. A reader still on an older snapshot can defer that to the next
-/// round.
-async fn checkpoint_loop(shared: Arc<Shared>, checkpoints: Checkpoints) {
+/// [`Checkpoints::restart_at_frames`], a last `PASSIVE` checkpoint runs in the write turn: it copies only what
+/// arrived since the one before, and the next write, finding the whole log copied, starts it again from its
+/// beginning, over blocks already allocated. A reader still on an older snapshot can defer that to the next round.
+///
+/// SQLite syncs the database file only in a checkpoint that caught up with the log, and under steady writes that is
+/// the one in the write turn: it flushed every page the background checkpoints had copied since the last restart,
+/// while the writers waited (up to 18 ms, median 10 ms, in 37 restarts measured). So the database file is synced
+/// here first, beside the writers, then a background checkpoint copies what arrived meanwhile, and the turn is left
+/// a few pages to copy and flush. The file stays open: closing a second descriptor of the database file would drop
+/// the locks SQLite holds on it (POSIX locks belong to the process, not to a descriptor).
+async fn checkpoint_loop(shared: Arc<Shared>, checkpoints: Checkpoints, database: PathBuf) {
     let mut checkpointed_at = 0;
+    let mut database_file: Option<Arc<File>> = None;
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         if shared.closed.load(Ordering::SeqCst) || checkpoints.readers.is_closed() {
@@ -199,30 +210,59 @@ async fn checkpoint_loop(shared: Arc<Shared>, checkpoints: Checkpoints) {
         if written == checkpointed_at {
             continue;
         }
-        let frames_in_log =
-            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&checkpoints.readers)
-                .await
-            {
-                Ok((_busy, frames_in_log, _copied)) => {
-                    checkpointed_at = written;
-                    frames_in_log
-                }
+        let frames_in_log = match passive_checkpoint(&checkpoints.readers).await {
+            Ok(frames_in_log) => {
+                checkpointed_at = written;
+                frames_in_log
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "background checkpoint failed; retried later");
+                continue;
+            }
+        };
+        if frames_in_log < checkpoints.restart_at_frames {
+            continue;
+        }
+        if database_file.is_none() {
+            database_file = match File::open(&database) {
+                Ok(file) => Some(Arc::new(file)),
                 Err(err) => {
-                    tracing::warn!(error = %err, "background checkpoint failed; retried later");
+                    tracing::warn!(error = %err, "database file not opened; restarting the log later");
                     continue;
                 }
             };
-        if frames_in_log >= checkpoints.restart_at_frames {
-            let _turn = checkpoints.write_gate.lock().await;
-            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&checkpoints.writer)
-                .await
-            {
-                tracing::warn!(error = %err, "restarting the write-ahead log failed; retried later");
+        }
+        if let Some(file) = &database_file {
+            let file = Arc::clone(file);
+            // A failed sync is also reported to SQLite's own descriptor (each open file sees a writeback error), so
+            // its checkpoint fails too and the log, which still holds the frames, is not restarted.
+            match tokio::task::spawn_blocking(move || file.sync_data()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %err, "database file not synced; restarting the log later");
+                    continue;
+                }
+                Err(_) => continue,
             }
         }
+        if let Err(err) = passive_checkpoint(&checkpoints.readers).await {
+            tracing::warn!(error = %err, "background checkpoint failed; retried later");
+            continue;
+        }
+        let _turn = checkpoints.write_gate.lock().await;
+        if let Err(err) = passive_checkpoint(&checkpoints.writer).await {
+            tracing::warn!(error = %err, "restarting the write-ahead log failed; retried later");
+        }
     }
+}
+
+/// Runs a `PASSIVE` checkpoint on `pool`; returns the frames in the log.
+async fn passive_checkpoint(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    let (_busy, frames_in_log, _copied) =
+        sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
+    Ok(frames_in_log)
 }
 
 /// Syncs the WAL's data to disk, keeping the file open between calls (reopened when SQLite replaced the file).

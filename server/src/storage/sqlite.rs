@@ -65,10 +65,10 @@ impl SqliteStorage {
             .foreign_keys(true)
             .busy_timeout(settings.sqlite_busy_timeout);
         // Checkpoints run in the background (see `group_commit`), never inside a writer's commit; a log restarted
-        // there is cut back to the size that triggers a restart. An in-memory database has no log to checkpoint.
+        // there is cut back to its working size. An in-memory database has no log to checkpoint.
         let options = options.pragma("wal_autocheckpoint", "0").pragma(
             "journal_size_limit",
-            group_commit::RESTART_LOG_AT_BYTES.to_string(),
+            group_commit::LOG_SIZE_LIMIT_BYTES.to_string(),
         );
         let filename = options.get_filename().to_path_buf();
         let in_memory =
