@@ -11,7 +11,7 @@
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -223,27 +223,11 @@ async fn checkpoint_loop(shared: Arc<Shared>, checkpoints: Checkpoints, database
         if frames_in_log < checkpoints.restart_at_frames {
             continue;
         }
-        if database_file.is_none() {
-            database_file = match File::open(&database) {
-                Ok(file) => Some(Arc::new(file)),
-                Err(err) => {
-                    tracing::warn!(error = %err, "database file not opened; restarting the log later");
-                    continue;
-                }
-            };
-        }
-        if let Some(file) = &database_file {
-            let file = Arc::clone(file);
-            // A failed sync is also reported to SQLite's own descriptor (each open file sees a writeback error), so
-            // its checkpoint fails too and the log, which still holds the frames, is not restarted.
-            match tokio::task::spawn_blocking(move || file.sync_data()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => {
-                    tracing::warn!(error = %err, "database file not synced; restarting the log later");
-                    continue;
-                }
-                Err(_) => continue,
-            }
+        // A failed sync is also reported to SQLite's own descriptor (each open file sees a writeback error), so its
+        // checkpoint fails too and the log, which still holds the frames, is not restarted.
+        if let Err(err) = sync_database_file(&mut database_file, &database).await {
+            tracing::warn!(error = %err, "database file not synced; restarting the log later");
+            continue;
         }
         if let Err(err) = passive_checkpoint(&checkpoints.readers).await {
             tracing::warn!(error = %err, "background checkpoint failed; retried later");
@@ -254,6 +238,18 @@ async fn checkpoint_loop(shared: Arc<Shared>, checkpoints: Checkpoints, database
             tracing::warn!(error = %err, "restarting the write-ahead log failed; retried later");
         }
     }
+}
+
+/// Syncs the database file, opened the first time and then kept open (see [`checkpoint_loop`]): shared with the
+/// blocking task, not duplicated, since closing a duplicate would drop SQLite's locks too.
+async fn sync_database_file(file: &mut Option<Arc<File>>, path: &Path) -> std::io::Result<()> {
+    let file = match file {
+        Some(file) => Arc::clone(file),
+        None => Arc::clone(file.insert(Arc::new(File::open(path)?))),
+    };
+    tokio::task::spawn_blocking(move || file.sync_data())
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// Runs a `PASSIVE` checkpoint on `pool`; returns the frames in the log.
