@@ -129,10 +129,7 @@ impl Delivery<'_> {
                 }
                 Err(smtp_error(&err))
             }
-            Err(_) => Err(self
-                .unreachable
-                .insert("erreur SMTP délai dépassé".to_owned())
-                .clone()),
+            Err(_) => Err(self.unreachable.insert(SMTP_TIMED_OUT.to_owned()).clone()),
         }
     }
 
@@ -151,18 +148,22 @@ impl SmtpRelay {
         let connected = tokio::time::timeout(SMTP_TIMEOUT, async {
             let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
                 .await
-                .map_err(|_| "erreur SMTP connexion".to_owned())?;
+                .map_err(|_| SMTP_UNREACHABLE.to_owned())?;
             stream
                 .set_nodelay(true)
-                .map_err(|_| "erreur SMTP connexion".to_owned())?;
+                .map_err(|_| SMTP_UNREACHABLE.to_owned())?;
             AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello)
                 .await
                 .map_err(|err| smtp_error(&err))
         })
         .await;
-        connected.unwrap_or_else(|_| Err("erreur SMTP délai dépassé".to_owned()))
+        connected.unwrap_or_else(|_| Err(SMTP_TIMED_OUT.to_owned()))
     }
 }
+
+/// The recorded failure when the relay cannot be reached, and when it does not answer in time.
+const SMTP_UNREACHABLE: &str = "erreur SMTP connexion";
+const SMTP_TIMED_OUT: &str = "erreur SMTP délai dépassé";
 
 /// A description of an SMTP failure without what the server echoed back (which may quote the address).
 fn smtp_error(err: &lettre::transport::smtp::Error) -> String {
@@ -732,12 +733,12 @@ mod tests {
         });
         let mut delivery = mailer.batch();
         let first = delivery.deliver(&email_to("a@exemple.fr"), 1).await;
-        assert_eq!(first, Err("erreur SMTP connexion".to_owned()));
+        assert_eq!(first, Err(SMTP_UNREACHABLE.to_owned()));
         // Were it tried again, a relay listening now would receive it.
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the same port");
         listener.set_nonblocking(true).expect("non-blocking");
         let second = delivery.deliver(&email_to("b@exemple.fr"), 2).await;
-        assert_eq!(second, Err("erreur SMTP connexion".to_owned()));
+        assert_eq!(second, Err(SMTP_UNREACHABLE.to_owned()));
         assert!(listener.accept().is_err(), "no second connection attempt");
         delivery.finish().await;
     }

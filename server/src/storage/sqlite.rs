@@ -27,7 +27,11 @@ pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
     if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
         return None;
     }
-    let options = SqliteConnectOptions::from_str(url).ok()?;
+    file_of(&SqliteConnectOptions::from_str(url).ok()?)
+}
+
+/// The file `options` open, or `None` for an in-memory database.
+fn file_of(options: &SqliteConnectOptions) -> Option<std::path::PathBuf> {
     let filename = options.get_filename();
     let in_memory =
         filename.as_os_str().is_empty() || filename.to_string_lossy().starts_with(":memory:");
@@ -70,11 +74,8 @@ impl SqliteStorage {
             "journal_size_limit",
             group_commit::LOG_SIZE_LIMIT_BYTES.to_string(),
         );
-        let filename = options.get_filename().to_path_buf();
-        let in_memory =
-            filename.as_os_str().is_empty() || filename.to_string_lossy().starts_with(":memory:");
-        if !in_memory
-            && let Some(parent) = filename.parent()
+        let file = file_of(&options);
+        if let Some(parent) = file.as_deref().and_then(std::path::Path::parent)
             && !parent.as_os_str().is_empty()
         {
             tokio::fs::create_dir_all(parent).await?;
@@ -103,7 +104,7 @@ impl SqliteStorage {
             .await?;
         let write_gate = std::sync::Arc::default();
         // The log is named after the path as given, which is the path SQLite opened.
-        let group_commit = (!in_memory).then(|| {
+        let group_commit = file.map(|filename| {
             GroupCommit::start(
                 filename,
                 Some(Checkpoints {

@@ -38,8 +38,8 @@ async fn submit_one(app: &TestApp) -> Value {
     .await
 }
 
-/// Files of `dir` (non-recursive) once at least one exists, within 20 s.
-pub async fn wait_for_files(dir: &Path, extension: Option<&str>) -> Vec<PathBuf> {
+/// Files of `dir` (non-recursive; with `extension`, only those) once there are at least `count`, within 20 s.
+pub async fn wait_for_files(dir: &Path, extension: Option<&str>, count: usize) -> Vec<PathBuf> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -52,12 +52,13 @@ pub async fn wait_for_files(dir: &Path, extension: Option<&str>) -> Vec<PathBuf>
                     .collect()
             })
             .unwrap_or_default();
-        if !files.is_empty() {
+        if files.len() >= count {
             return files;
         }
         assert!(
             Instant::now() < deadline,
-            "no message arrived in {}",
+            "{} of {count} messages arrived in {}",
+            files.len(),
             dir.display()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -89,21 +90,11 @@ pub fn decoded_parts(path: &Path) -> Value {
 
 /// The decoded messages of `dir` (an SMTP sink's maildir) once there are at least `count`, within 20 s.
 pub async fn messages(dir: PathBuf, count: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        if files.len() >= count {
-            return files.iter().map(|f| decoded_parts(f)).collect();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {count} messages arrived",
-            files.len()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_files(&dir, None, count)
+        .await
+        .iter()
+        .map(|f| decoded_parts(f))
+        .collect()
 }
 
 /// The emails that the worker wrote as `.eml` files in `app`'s outbox directory and whose subject contains
@@ -197,7 +188,7 @@ async fn without_smtp_the_receipt_is_written_as_an_eml_file() {
         .as_str()
         .unwrap()
         .trim_start_matches("/suivi/");
-    let files = wait_for_files(outbox.path(), Some("eml")).await;
+    let files = wait_for_files(outbox.path(), Some("eml"), 1).await;
     assert_eq!(files.len(), 1);
     assert_receipt(&decoded_parts(&files[0]), token);
     let raw = std::fs::read_to_string(&files[0]).unwrap();
@@ -309,7 +300,7 @@ async fn the_receipt_goes_through_a_real_smtp_conversation() {
         .as_str()
         .unwrap()
         .trim_start_matches("/suivi/");
-    let files = wait_for_files(&sink.maildir.path().join("maildir/new"), None).await;
+    let files = wait_for_files(&sink.maildir.path().join("maildir/new"), None, 1).await;
     assert_eq!(files.len(), 1);
     let parts = decoded_parts(&files[0]);
     assert_receipt(&parts, token);
