@@ -98,7 +98,8 @@ echo_port=$(free_port)
 echo_pid=$!
 for _ in $(seq 50); do curl -fsS -X POST -H 'content-type: application/json' -d '{}' "http://127.0.0.1:$echo_port/echo" >/dev/null 2>&1 && break; sleep 0.1; done
 printf '%s' '{"civilite":"MME","nom_naissance":"Bench","prenoms":["Awa"],"date_naissance":"1988-11-03","lieu_naissance":{"commune_cog":"31555"},"email":"bench@exemple.fr","email_confirmation":"bench@exemple.fr","mobile":"06 12 34 56 78","situation":{"finess":"319999918","nom_exercice":"Bench","prenom_exercice":"Awa","metier":"328","role":"GENR11","mode_exercice":"S","date_prise_fonction":"2024-09-01"},"rpps_existant":null,"notice_version":"v","site_id":1,"document_id":"00000000-0000-0000-0000-000000000000"}' >"$work/body.json"
-oha_json=$(oha --no-tui --output-format json -q "${ENROLE_BENCH_RATE:-500}" -z "${ENROLE_BENCH_SECONDS:-30}s" -m POST \
+# -w: the request in flight when the 30 s end is awaited, not counted as an error ("aborted due to deadline").
+oha_json=$(oha --no-tui --output-format json -w -q "${ENROLE_BENCH_RATE:-500}" -z "${ENROLE_BENCH_SECONDS:-30}s" -m POST \
   -H 'content-type: application/json' -D "$work/body.json" "http://127.0.0.1:$echo_port/echo")
 kill "$echo_pid"; wait "$echo_pid" 2>/dev/null || true
 python3 -c 'import json,sys
