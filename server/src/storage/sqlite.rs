@@ -27,11 +27,7 @@ pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
     if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
         return None;
     }
-    file_of(&SqliteConnectOptions::from_str(url).ok()?)
-}
-
-/// The file `options` open, or `None` for an in-memory database.
-fn file_of(options: &SqliteConnectOptions) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
     let filename = options.get_filename();
     let in_memory =
         filename.as_os_str().is_empty() || filename.to_string_lossy().starts_with(":memory:");
@@ -74,7 +70,8 @@ impl SqliteStorage {
             "journal_size_limit",
             group_commit::LOG_SIZE_LIMIT_BYTES.to_string(),
         );
-        let file = file_of(&options);
+        // The same decision as the instance lock's (`mode=memory` included): one function makes it.
+        let file = database_file(url);
         if let Some(parent) = file.as_deref().and_then(std::path::Path::parent)
             && !parent.as_os_str().is_empty()
         {
