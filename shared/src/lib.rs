@@ -17,6 +17,7 @@ pub mod departure;
 pub mod ecps;
 pub mod embed;
 pub mod error;
+pub mod format;
 pub mod ids;
 pub mod names;
 pub mod nomenclature;
