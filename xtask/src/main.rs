@@ -26,6 +26,8 @@ use std::{env, fs};
 
 use anyhow::{Context, Result, bail, ensure};
 use sha2::{Digest, Sha256};
+use wasm_encoder::{ExportSection, Module, RawSection};
+use wasmparser::{Encoding, Parser, Payload};
 
 const USAGE: &str = "usage: cargo run -p xtask -- build-app [--release]\n  builds the SPA into dist/ \
     (profile wasm-release, then wasm-opt when end2end/node_modules has it)";
@@ -244,7 +246,7 @@ fn bind_bundle(
     let mut input = target_dir.join(format!("wasm32-unknown-unknown/{profile}/{bin}.wasm"));
     let raw = fs::read(&input).with_context(|| format!("reading {}", input.display()))?;
     let split_dir = staging.join(format!("{bin}-split"));
-    let split = has_split_points(&raw);
+    let split = has_split_points(&raw)?;
     let mut chunks = Vec::new();
     if split {
         ensure!(
@@ -416,9 +418,8 @@ const SPLIT_LINK: &str = "./__wasm_split.js";
 const SPLIT_MAIN: &str = "./__wasm_split_main.js";
 
 /// Whether the wasm calls a `#[lazy]` function (its loader is imported from [`SPLIT_PLACEHOLDER`]).
-fn has_split_points(wasm: &[u8]) -> bool {
-    wasm.windows(SPLIT_PLACEHOLDER.len())
-        .any(|window| window == SPLIT_PLACEHOLDER.as_bytes())
+fn has_split_points(wasm: &[u8]) -> Result<bool> {
+    imports_from(wasm, SPLIT_PLACEHOLDER)
 }
 
 /// Splits the wasm at its `#[lazy]` functions (`wasm_split_cli_support`, as cargo-leptos does): writes the main
@@ -465,99 +466,59 @@ fn is_export_of_class(export: &str, class: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('_'))
 }
 
-/// Reads an unsigned LEB128 number of a wasm binary at `at`, which moves past it.
-fn read_leb(bytes: &[u8], at: &mut usize) -> Result<usize> {
-    let (mut value, mut shift) = (0usize, 0);
-    loop {
-        let byte = *bytes.get(*at).context("truncated wasm")?;
-        *at += 1;
-        value |= usize::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok(value);
+/// The payloads of a core wasm module (a component is refused), in order.
+fn module_payloads(wasm: &[u8]) -> impl Iterator<Item = Result<Payload<'_>>> {
+    Parser::new(0).parse_all(wasm).map(|payload| {
+        let payload = payload?;
+        if let Payload::Version { encoding, .. } = payload {
+            ensure!(
+                encoding == Encoding::Module,
+                "a wasm component, not a module"
+            );
         }
-        shift += 7;
-        ensure!(shift < 64, "bad LEB128 in wasm");
-    }
+        Ok(payload)
+    })
 }
 
-fn write_leb(out: &mut Vec<u8>, mut value: usize) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-/// A section of a wasm binary: its id, its whole bytes (header included) and its content.
-struct Section<'a> {
-    id: u8,
-    whole: &'a [u8],
-    content: &'a [u8],
-}
-
-/// The sections of a wasm binary, in order.
-fn sections(wasm: &[u8]) -> Result<Vec<Section<'_>>> {
-    ensure!(wasm.starts_with(b"\0asm"), "not a wasm binary");
-    let mut found = Vec::new();
-    let mut at = 8;
-    while at < wasm.len() {
-        let start = at;
-        let id = wasm[at];
-        at += 1;
-        let size = read_leb(wasm, &mut at)?;
-        let end = at.checked_add(size).filter(|end| *end <= wasm.len());
-        let end = end.context("truncated wasm section")?;
-        found.push(Section {
-            id,
-            whole: &wasm[start..end],
-            content: &wasm[at..end],
-        });
-        at = end;
-    }
-    Ok(found)
+/// `payload` as a section to copy as is, or `None` for the parser's other payloads (the header, each function
+/// body, the end).
+fn raw_section<'a>(wasm: &'a [u8], payload: &Payload<'_>) -> Result<Option<RawSection<'a>>> {
+    let Some((id, range)) = payload.as_section() else {
+        return Ok(None);
+    };
+    let data = usize::try_from(range.start)
+        .ok()
+        .zip(usize::try_from(range.end).ok())
+        .and_then(|(start, end)| wasm.get(start..end))
+        .context("a wasm section outside the binary")?;
+    Ok(Some(RawSection { id, data }))
 }
 
 /// The wasm binary without the exports `remove` selects (the export section rewritten, every other section copied
 /// as is), and the names removed.
 fn remove_exports(wasm: &[u8], remove: impl Fn(&str) -> bool) -> Result<(Vec<u8>, Vec<String>)> {
-    let mut out = wasm[..8].to_vec();
+    let mut module = Module::new();
     let mut removed = Vec::new();
-    for section in sections(wasm)? {
-        if section.id != 7 {
-            out.extend_from_slice(section.whole);
+    for payload in module_payloads(wasm) {
+        let payload = payload?;
+        let Payload::ExportSection(exports) = payload else {
+            if let Some(section) = raw_section(wasm, &payload)? {
+                module.section(&section);
+            }
             continue;
-        }
-        let exports = section.content;
-        let mut at = 0;
-        let count = read_leb(exports, &mut at)?;
-        let (mut kept, mut body) = (0, Vec::new());
-        for _ in 0..count {
-            let entry = at;
-            let len = read_leb(exports, &mut at)?;
-            let name = exports.get(at..at + len).context("truncated export name")?;
-            let name = std::str::from_utf8(name)?;
-            at += len + 1; // the name, then the kind
-            read_leb(exports, &mut at)?; // the index
-            if remove(name) {
-                removed.push(name.to_owned());
+        };
+        let mut kept = ExportSection::new();
+        for export in exports {
+            let export = export?;
+            if remove(export.name) {
+                removed.push(export.name.to_owned());
             } else {
-                body.extend_from_slice(&exports[entry..at]);
-                kept += 1;
+                kept.export(export.name, export.kind.into(), export.index);
             }
         }
-        ensure!(at == exports.len(), "the export section has trailing bytes");
-        let mut rewritten = Vec::new();
-        write_leb(&mut rewritten, kept);
-        rewritten.extend(body);
-        out.push(7);
-        write_leb(&mut out, rewritten.len());
-        out.extend(rewritten);
+        module.section(&kept);
     }
-    Ok((out, removed))
+    Ok((module.finish(), removed))
 }
 
 /// wasm-bindgen's glue without `classes`: each class (from `export class C {` to the line adding its
@@ -807,23 +768,19 @@ fn link_module(
 
 /// The wasm binary without the custom sections `remove` selects by name.
 fn remove_custom_sections(wasm: &[u8], remove: impl Fn(&str) -> bool) -> Result<Vec<u8>> {
-    let mut out = wasm[..8].to_vec();
-    for section in sections(wasm)? {
-        let name = (section.id == 0)
-            .then(|| -> Result<&str> {
-                let mut at = 0;
-                let len = read_leb(section.content, &mut at)?;
-                let name = section.content.get(at..at + len);
-                Ok(std::str::from_utf8(
-                    name.context("truncated section name")?,
-                )?)
-            })
-            .transpose()?;
-        if !name.is_some_and(&remove) {
-            out.extend_from_slice(section.whole);
+    let mut module = Module::new();
+    for payload in module_payloads(wasm) {
+        let payload = payload?;
+        if let Payload::CustomSection(custom) = &payload
+            && remove(custom.name())
+        {
+            continue;
+        }
+        if let Some(section) = raw_section(wasm, &payload)? {
+            module.section(&section);
         }
     }
-    Ok(out)
+    Ok(module.finish())
 }
 
 /// The strings between double quotes in `line` (names: no escapes).
@@ -866,14 +823,31 @@ fn replace_token(text: &str, prefix: &str, old: &str, new: &str, count: usize) -
 
 /// The module name of the first import of a wasm binary.
 fn first_import_module(wasm: &[u8]) -> Result<String> {
-    let sections = sections(wasm)?;
-    let imports = sections.iter().find(|section| section.id == 2);
-    let imports = imports.context("the wasm has no import section")?.content;
-    let mut at = 0;
-    ensure!(read_leb(imports, &mut at)? > 0, "the wasm imports nothing");
-    let len = read_leb(imports, &mut at)?;
-    let name = imports.get(at..at + len).context("truncated wasm")?;
-    Ok(std::str::from_utf8(name)?.to_owned())
+    for payload in module_payloads(wasm) {
+        if let Payload::ImportSection(imports) = payload? {
+            let first = imports.into_imports().next();
+            return Ok(first
+                .context("the wasm imports nothing")??
+                .module
+                .to_owned());
+        }
+    }
+    bail!("the wasm has no import section")
+}
+
+/// Whether the wasm imports anything from `module`.
+fn imports_from(wasm: &[u8], module: &str) -> Result<bool> {
+    for payload in module_payloads(wasm) {
+        if let Payload::ImportSection(imports) = payload? {
+            for import in imports.into_imports() {
+                if import?.module == module {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
+        }
+    }
+    Ok(false)
 }
 
 /// The loader module of `entry`'s page (a file, not an inline script, for the CSP).
@@ -1389,9 +1363,10 @@ mod unused_class_tests {
 #[cfg(test)]
 mod split_tests {
     use super::{
-        PRELOAD_JS, PRELOAD_WASM, Preloads, add_split_preloads, has_split_points, link_module,
-        remove_custom_sections, rename_in_glue,
+        PRELOAD_JS, PRELOAD_WASM, Preloads, SPLIT_PLACEHOLDER, add_split_preloads,
+        has_split_points, link_module, remove_custom_sections, rename_in_glue,
     };
+    use wasm_encoder::{CustomSection, EntityType, ImportSection, Module, TypeSection};
 
     #[test]
     fn the_link_module_imports_the_glue_and_reads_the_renamed_exports() {
@@ -1471,7 +1446,24 @@ mod split_tests {
             remove_custom_sections(wasm, |name| name == "linking").unwrap_or_default(),
             b"\0asm\x01\0\0\0\x01\x01\0\0\x02\x01x"
         );
-        assert!(has_split_points(b"\x02\x1a__wasm_split_placeholder__"));
-        assert!(!has_split_points(wasm));
+        // A `#[lazy]` function's loader is imported from the placeholder module; the name elsewhere is no split.
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        let mut imports = ImportSection::new();
+        imports.import(
+            SPLIT_PLACEHOLDER,
+            "__wasm_split_load_steps",
+            EntityType::Function(0),
+        );
+        let mut split = Module::new();
+        split.section(&types).section(&imports);
+        assert_eq!(has_split_points(&split.finish()).ok(), Some(true));
+        let mut mention = Module::new();
+        mention.section(&CustomSection {
+            name: "x".into(),
+            data: SPLIT_PLACEHOLDER.as_bytes().into(),
+        });
+        assert_eq!(has_split_points(&mention.finish()).ok(), Some(false));
+        assert!(has_split_points(b"\0asm\x01\0\0\0\x02\x05\x01\x1a__").is_err());
     }
 }
