@@ -137,8 +137,8 @@ fn remove_unused(wasm_path: &Path, glue: &str, bin: &str) -> Result<String> {
 /// glue following it, and wasm-opt's renaming (see [`rename_in_glue`]).
 fn minify(wasm_opt: &Path, wasm_path: &Path, glue: &str, bin: &str) -> Result<(String, String)> {
     // The import and export names are shortened too ("a", "b"…): wasm-bindgen names each import after its
-    // function and a hash, which repeats in the glue and compresses badly (the form's wasm and glue: about
-    // 4 kB of brotli). wasm-opt prints the renaming, which the glue then follows.
+    // function and a hash, which repeats in the glue and compresses badly (see ARCHITECTURE.md). wasm-opt prints
+    // the renaming, which the glue then follows.
     let mut command = Command::new(wasm_opt);
     command
         .arg(wasm_path)
@@ -167,9 +167,9 @@ fn minify(wasm_opt: &Path, wasm_path: &Path, glue: &str, bin: &str) -> Result<(S
 
 /// `#[wasm_bindgen]` classes of dependencies that the app never uses: wasm-streams' sources and sink (Leptos enables
 /// server_fn's `browser` feature, which brings wasm-streams for streaming bodies; the app calls no server function).
-/// Their exports are removed from the wasm before wasm-opt, which then drops their code (the form's wasm: 132.3 ->
-/// 131.4 kB brotli), and their JS classes leave the glue. The build fails if one is missing, so that a dependency
-/// update cannot silently change what is removed.
+/// Their exports are removed from the wasm before wasm-opt, which then drops their code (see ARCHITECTURE.md), and
+/// their JS classes leave the glue. The build fails if one is missing, so that a dependency update cannot silently
+/// change what is removed.
 const UNUSED_CLASSES: [&str; 3] = [
     "IntoUnderlyingByteSource",
     "IntoUnderlyingSink",

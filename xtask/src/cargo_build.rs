@@ -19,8 +19,8 @@ pub fn build_wasm(root: &Path) -> Result<()> {
     // Through scripts/wasm-cargo.sh: std rebuilt for size; rustup's wasm32 target when installed, else Debian's
     // rustc-web.
     // `erase_components`: Leptos type-erases every component's view (AnyView), which cuts the monomorphised view
-    // code: public wasm 286 -> 263 kB brotli, the form's entry point 231 -> 211 kB (gestion grows 78 -> 85 kB, a
-    // desktop page). Only for this wasm build: native builds and tests are untouched.
+    // code of the phone pages (gestion, a desktop page, grows a little; see ARCHITECTURE.md). Only for this wasm
+    // build: native builds and tests are untouched.
     run(Command::new(root.join("scripts/wasm-cargo.sh"))
         .current_dir(root)
         .env(

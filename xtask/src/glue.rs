@@ -230,10 +230,10 @@ pub fn replace_token(
     Ok(out)
 }
 
-/// wasm-bindgen's JS glue without its comments (JSDoc blocks, `//` lines), indentation and blank lines: a sixth of
-/// the file and ~0.8 kB brotli for each bundle, with no minifier to install. Line-based, so it gives the glue back
-/// untouched if a line opens a multi-line template literal or a comment shares a line with code (`/*` not at the
-/// start of a line), where dropping text could change what the script does.
+/// wasm-bindgen's JS glue without its comments (JSDoc blocks, `//` lines), indentation and blank lines: smaller
+/// files with no minifier to install (see ARCHITECTURE.md). Line-based, so it gives the glue back untouched if a
+/// line opens a multi-line template literal or a comment shares a line with code (`/*` not at the start of a line),
+/// where dropping text could change what the script does.
 pub fn strip_glue(js: &str) -> String {
     let risky = |line: &str| {
         let line = line.trim();

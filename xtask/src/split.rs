@@ -117,8 +117,9 @@ pub fn write_glue_and_link(
 }
 
 /// The split's link module, importing the glue `glue` and reading the main module's exports under the names
-/// wasm-opt gave them (`renaming`, see [`crate::glue::rename_in_glue`]): `const { memory, … } = initSync(…);` becomes
-/// `const { a: memory, … } = …`. The chunks' files get their final names (`chunks`: the splitter's, the final).
+/// wasm-opt gave them (`renaming`, see [`crate::glue::rename_in_glue`]): `const { memory, … } = initSync(…);`
+/// becomes `const { a: memory, … } = …`. The chunks' files get their final names (`chunks`: the splitter's, the
+/// final).
 fn link_module(
     link: &str,
     renaming: &str,
