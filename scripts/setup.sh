@@ -44,6 +44,14 @@ if [ "$for_tests" -eq 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  # The fonts the visual checks' baselines are drawn with (end2end/tests/visual.spec.ts): DejaVu Sans and DejaVu
+  # Sans Mono for the CSS's system-ui, sans-serif and monospace; Liberation Sans for Chromium's file button.
+  for font in fonts-dejavu-core fonts-liberation; do
+    dpkg-query -W -f='${Status}' "$font" 2>/dev/null | grep -q 'ok installed' || missing+=("$font")
+  done
+  if dpkg-query -W -f='${Status}' fonts-noto-core 2>/dev/null | grep -q 'ok installed'; then
+    warn "fonts-noto-core is installed: fontconfig prefers Noto Sans to DejaVu Sans, so the visual checks will fail"
+  fi
   if [ ${#missing[@]} -gt 0 ]; then say "Installing Debian packages: ${missing[*]}"; apt_install "${missing[@]}"; fi
   # The SMTP sink of the mail tests: a real SMTP conversation on loopback.
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then

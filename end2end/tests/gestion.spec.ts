@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { APIRequestContext, Locator, Page } from "@playwright/test";
+import type { Locator, Page } from "@playwright/test";
 import { axeViolations, expect, open, test } from "./fixtures";
-import { emailsWith, newPhone, registerThroughTheForm, tinyPng } from "./professional";
+import { emailsWith, newPhone, registerThroughTheForm, submitRequest } from "./professional";
 
 // The gestionnaire's flows, on desktop: the demo gestionnaire's one-time password link is used once, so the tests
 // of this file run in order in one worker.
@@ -20,70 +20,6 @@ function passwordLinkPath(): string {
   const link = out.match(/https?:\/\/\S+\/gestion\/mot-de-passe\/\S+/)?.[0];
   expect(link, "password link in the output of seed-demo").toBeTruthy();
   return new URL(link ?? "").pathname;
-}
-
-/** A one-page PDF saying "Carte d'identite" (offsets computed, so that viewers need no repair). */
-function tinyPdf(): Buffer {
-  const text = "BT /F1 24 Tf 20 100 Td (Carte d'identite) Tj ET";
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
-    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-  ];
-  let pdf = "%PDF-1.4\n";
-  const offsets: number[] = [];
-  objects.forEach((object, i) => {
-    offsets.push(pdf.length);
-    pdf += `${i + 1} 0 obj\n${object}\nendobj\n`;
-  });
-  const xref = pdf.length;
-  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  pdf += offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("");
-  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(pdf, "latin1");
-}
-
-/** A professional's pre-registration, sent through the API as the form would; its reference and status page. */
-async function submitRequest(request: APIRequestContext, nom: string, document: "png" | "pdf" = "png") {
-  const found = await (await request.get("/api/v1/structures?q=Tilleuls")).json();
-  const site = found.structures[0].site;
-  const notice = await (await request.get(`/api/v1/structures/${site.id}/notice`)).json();
-  const uploaded = await request.post("/api/v1/documents", {
-    headers: { "Content-Type": document === "pdf" ? "application/pdf" : "image/png" },
-    data: document === "pdf" ? tinyPdf() : tinyPng(),
-  });
-  expect(uploaded.status()).toBe(201);
-  const email = `${nom.toLowerCase()}@exemple.fr`;
-  const created = await request.post("/api/v1/pre-registrations", {
-    headers: { "Idempotency-Key": randomUUID(), "Content-Type": "application/json" },
-    data: {
-      civilite: "MME",
-      nom_naissance: nom,
-      prenoms: ["Awa"],
-      date_naissance: "1988-11-03",
-      lieu_naissance: { commune_cog: "2A004" },
-      email,
-      email_confirmation: email,
-      mobile: "06 12 34 56 78",
-      situation: {
-        finess: site.finess,
-        nom_exercice: nom,
-        prenom_exercice: "Awa",
-        metier: "328",
-        role: "GENR11",
-        mode_exercice: "S",
-        date_prise_fonction: "2024-09-01",
-      },
-      rpps_existant: null,
-      notice_version: notice.version,
-      site_id: site.id,
-      document_id: (await uploaded.json()).id,
-    },
-  });
-  expect(created.status(), await created.text()).toBe(201);
-  return { ...((await created.json()) as { reference: string; status_url: string }), nom };
 }
 
 /** A surname no other test uses (possible duplicates are flagged on names). */
@@ -227,7 +163,7 @@ test.describe("espace gestionnaire", () => {
   });
 
   test("a PDF identity document is shown in the page by the browser's viewer", async ({ page, request }) => {
-    const submitted = await submitRequest(request, uniqueName("Pdf"), "pdf");
+    const submitted = await submitRequest(request, uniqueName("Pdf"), { document: "pdf" });
     await signIn(page);
     await openFromQueue(page, submitted.reference);
     const frame = page.getByTitle("Pièce d'identité transmise (PDF)");
