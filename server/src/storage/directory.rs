@@ -10,17 +10,17 @@ use sqlx::FromRow;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
-use super::intake::now;
-use super::queue::{allocate_rpps, bump, identity_key, insert_professional};
-use super::{Actor, NewEmail, NewPreRegistration, Storage, StorageError};
+use super::queue::identity_key;
+use super::statements::{Identity, PENDING, RppsSource, Statements};
+use super::{
+    Actor, NewEmail, NewPreRegistration, Storage, StorageError, in_list, is_unique_violation, now,
+};
 
 /// People per directory page.
 pub const DIRECTORY_PAGE_SIZE: i64 = 50;
 /// Up to this many situations in a gestionnaire's sites, a directory page starts from them (see
 /// [`Storage::directory_page`]).
 const SMALL_SCOPE: i64 = 20_000;
-/// Statuses of a request still waiting for a gestionnaire (or for the professional's corrections).
-const PENDING: &str = "('recue', 'en_cours', 'a_completer')";
 
 /// The stored search key (" w1 w2 … ": folded words of every name and the RPPS number) and sort key (folded
 /// "nom prénom d'exercice") of a person. `prenoms` is the stored JSON array.
@@ -52,8 +52,6 @@ pub fn directory_keys(
     (format!(" {} ", words.join(" ")), sort)
 }
 
-use super::queue::in_list;
-
 /// A stored person.
 #[derive(Debug, Clone, FromRow)]
 pub struct ProfessionalRecord {
@@ -77,9 +75,11 @@ pub struct ProfessionalRecord {
     pub ecps_activated_at: Option<OffsetDateTime>,
 }
 
-const PROFESSIONAL_COLUMNS: &str = "p.id, p.rpps, p.civilite, p.nom_naissance, p.prenoms, p.date_naissance, \
-     p.lieu_commune_cog, p.lieu_pays_cog, p.lieu_ville_etrangere, p.lieu_commune_libre, p.lieu_departement_libre, \
-     p.email, p.mobile, p.nom_exercice, p.prenom_exercice, p.identity_key, p.ecps_activated_at";
+const PROFESSIONAL_COLUMNS: &str = "p.id, p.rpps, p.civilite, p.nom_naissance, p.prenoms, \
+                                    p.date_naissance, p.lieu_commune_cog, p.lieu_pays_cog, \
+                                    p.lieu_ville_etrangere, p.lieu_commune_libre, \
+                                    p.lieu_departement_libre, p.email, p.mobile, p.nom_exercice, \
+                                    p.prenom_exercice, p.identity_key, p.ecps_activated_at";
 
 /// One situation d'exercice with its site's name.
 #[derive(Debug, Clone, FromRow)]
@@ -99,9 +99,10 @@ pub struct SituationRecord {
     pub end_reason: Option<String>,
 }
 
-const SITUATION_SELECT: &str = "SELECT s.id, s.professional_id, s.site_id, t.nom AS site_nom, s.nom_exercice, \
-     s.prenom_exercice, s.metier, s.role, s.mode_exercice, s.date_prise_fonction, s.active, s.end_date, \
-     s.end_reason FROM situations s JOIN sites t ON t.id = s.site_id";
+const SITUATION_SELECT: &str = "SELECT s.id, s.professional_id, s.site_id, t.nom AS site_nom, \
+                                s.nom_exercice, s.prenom_exercice, s.metier, s.role, \
+                                s.mode_exercice, s.date_prise_fonction, s.active, s.end_date, \
+                                s.end_reason FROM situations s JOIN sites t ON t.id = s.site_id";
 
 /// One directory row.
 #[derive(Debug, Clone, FromRow)]
@@ -195,70 +196,6 @@ pub struct Change<'a> {
     pub emails: Vec<NewEmail>,
 }
 
-/// The identity columns `insert_professional!` reads, from a checked request.
-struct IdentityFields<'a> {
-    civilite: &'a str,
-    nom_naissance: &'a str,
-    prenoms: String,
-    date_naissance: &'a str,
-    lieu_commune_cog: &'a Option<String>,
-    lieu_pays_cog: &'a Option<String>,
-    lieu_ville_etrangere: &'a Option<String>,
-    lieu_commune_libre: &'a Option<String>,
-    lieu_departement_libre: &'a Option<String>,
-    email: &'a str,
-    mobile: &'a str,
-    nom_exercice: &'a str,
-    prenom_exercice: &'a str,
-}
-
-macro_rules! write_change {
-    ($tx:expr, $at:expr, $change:expr) => {{
-        for email in &$change.emails {
-            sqlx::query(
-                "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, attempts, \
-                 next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)",
-            )
-            .bind(&email.recipient)
-            .bind(&email.subject)
-            .bind(&email.text_body)
-            .bind(&email.html_body)
-            .bind($at)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind($at)
-        .bind($change.actor.as_str())
-        .bind($change.action)
-        .bind(format!("professional:{}", $change.professional_id))
-        .bind(Json(&$change.details))
-        .execute(&mut *$tx)
-        .await?;
-    }};
-}
-
-macro_rules! pending_for {
-    ($tx:expr, $professional_id:expr) => {{
-        let sql = format!(
-            "SELECT COUNT(*) FROM pre_registrations r JOIN professionals p ON p.identity_key = r.identity_key \
-             WHERE p.id = $1 AND r.status IN {PENDING}"
-        );
-        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind($professional_id)
-            .fetch_one(&mut *$tx)
-            .await?;
-        n > 0
-    }};
-}
-
-fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
-}
-
 impl Storage {
     /// People with the same identity key (birth name and date), with whether they have a situation in `sites`.
     pub async fn identity_candidates(
@@ -272,9 +209,9 @@ impl Storage {
             in_list(sites)
         };
         let sql = format!(
-            "SELECT {PROFESSIONAL_COLUMNS}, EXISTS (SELECT 1 FROM situations s WHERE s.professional_id = p.id \
-             AND s.site_id IN ({scope})) AS in_directory FROM professionals p WHERE p.identity_key = $1 \
-             ORDER BY p.id LIMIT 20"
+            "SELECT {PROFESSIONAL_COLUMNS}, EXISTS (SELECT 1 FROM situations s WHERE \
+             s.professional_id = p.id AND s.site_id IN ({scope})) AS in_directory FROM \
+             professionals p WHERE p.identity_key = $1 ORDER BY p.id LIMIT 20"
         );
         #[derive(FromRow)]
         struct Row {
@@ -282,10 +219,12 @@ impl Storage {
             professional: ProfessionalRecord,
             in_directory: bool,
         }
-        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(key)
-            .fetch_all(pool)
-            .await?);
+        let rows: Vec<Row> = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(key)
+                .fetch_all(pool)
+                .await?)
+        })?;
         Ok(rows
             .into_iter()
             .map(|r| (r.professional, r.in_directory))
@@ -297,7 +236,7 @@ impl Storage {
         &self,
         rpps: &str,
     ) -> Result<Option<(i64, String)>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as(
+        with_pool!(self, async |pool| Ok(sqlx::query_as(
             "SELECT id, identity_key FROM professionals WHERE rpps = $1",
         )
         .bind(rpps)
@@ -311,22 +250,24 @@ impl Storage {
             return Ok(false);
         }
         let sql = format!(
-            "SELECT COUNT(*) FROM pre_registrations WHERE identity_key = $1 AND status IN {PENDING} \
-             AND site_id IN ({})",
+            "SELECT COUNT(*) FROM pre_registrations WHERE identity_key = $1 AND status IN \
+             {PENDING} AND site_id IN ({})",
             in_list(sites)
         );
-        let (n,): (i64,) = with_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(key)
-            .fetch_one(pool)
-            .await?);
+        let (n,): (i64,) = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(key)
+                .fetch_one(pool)
+                .await?)
+        })?;
         Ok(n > 0)
     }
 
     /// Whether a request for this person waits in any queue.
     pub async fn pending_request_for(&self, professional_id: i64) -> Result<bool, StorageError> {
-        with_pool!(self, pool => {
+        with_pool!(self, async |pool| {
             let mut conn = pool.acquire().await?;
-            Ok(pending_for!(conn, professional_id))
+            conn.pending_for(professional_id).await
         })
     }
 
@@ -350,7 +291,7 @@ impl Storage {
         .to_string();
         let delete_now = input.document_delete_after <= at;
         let delete_after = (!delete_now).then_some(input.document_delete_after);
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let existing: Option<(i64, String)> = match input.attach_to {
                 Some(id) => {
                     let found: Option<(i64, String)> =
@@ -361,7 +302,7 @@ impl Storage {
                     if found.is_none() {
                         return Ok(RegistrationOutcome::UnknownProfessional);
                     }
-                    if pending_for!(tx, id) {
+                    if tx.pending_for(id).await? {
                         return Ok(RegistrationOutcome::Pending);
                     }
                     found
@@ -369,15 +310,17 @@ impl Storage {
                 None => None,
             };
             let (request_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO pre_registrations (reference, site_id, status, origin, etat_civil_certifie, civilite, \
-                 nom_naissance, prenoms, date_naissance, lieu_commune_cog, lieu_pays_cog, lieu_ville_etrangere, \
-                 lieu_commune_libre, lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
-                 nom_exercice, prenom_exercice, metier, role, mode_exercice, date_prise_fonction, rpps_existant, \
-                 notice_version, document_id, user_agent, status_token_hash, email_token_hash, created_at, \
-                 updated_at, identity_key, decided_by, decided_at, document_verified, document_delete_after) \
-                 VALUES ($1, $2, 'validee', 'gestionnaire', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                 $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29, $30, $31, $29, \
-                 $32, $33) RETURNING id",
+                "INSERT INTO pre_registrations (reference, site_id, status, origin, \
+                 etat_civil_certifie, civilite, nom_naissance, prenoms, date_naissance, \
+                 lieu_commune_cog, lieu_pays_cog, lieu_ville_etrangere, lieu_commune_libre, \
+                 lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
+                 nom_exercice, prenom_exercice, metier, role, mode_exercice, date_prise_fonction, \
+                 rpps_existant, notice_version, document_id, user_agent, status_token_hash, \
+                 email_token_hash, created_at, updated_at, identity_key, decided_by, decided_at, \
+                 document_verified, document_delete_after) VALUES ($1, $2, 'validee', \
+                 'gestionnaire', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29, $30, $31, \
+                 $29, $32, $33) RETURNING id",
             )
             .bind(&r.reference)
             .bind(r.site_id)
@@ -414,41 +357,52 @@ impl Storage {
             .bind(delete_after)
             .fetch_one(&mut *tx)
             .await
-            .map_err(|err| if is_unique_violation(&err) { StorageError::Conflict(None) } else { err.into() })?;
-            bump!(&mut *tx, r.site_id, "validee", 1_i64);
+            .map_err(|err| {
+                if is_unique_violation(&err) {
+                    StorageError::Conflict(None)
+                } else {
+                    err.into()
+                }
+            })?;
+            tx.bump(r.site_id, "validee", 1).await?;
             let identity_reused = existing.is_some();
             let (professional_id, number) = match existing {
                 Some(found) => found,
                 None => {
                     let (number, source) = match input.declared_rpps {
-                        Some(declared) => (declared.to_owned(), "declare"),
-                        None => (allocate_rpps!(&mut *tx, input.rpps_prefix), "enrole"),
+                        Some(declared) => (declared.to_owned(), RppsSource::Declared),
+                        None => (
+                            tx.allocate_rpps(input.rpps_prefix).await?,
+                            RppsSource::Enrole,
+                        ),
                     };
-                    let fields = IdentityFields {
+                    let identity = Identity {
                         civilite: &r.civilite,
                         nom_naissance: &r.nom_naissance,
-                        prenoms: prenoms.clone(),
+                        prenoms: &prenoms,
                         date_naissance: &r.date_naissance,
-                        lieu_commune_cog: &r.lieu_commune_cog,
-                        lieu_pays_cog: &r.lieu_pays_cog,
-                        lieu_ville_etrangere: &r.lieu_ville_etrangere,
-                        lieu_commune_libre: &r.lieu_commune_libre,
-                        lieu_departement_libre: &r.lieu_departement_libre,
+                        lieu_commune_cog: r.lieu_commune_cog.as_deref(),
+                        lieu_pays_cog: r.lieu_pays_cog.as_deref(),
+                        lieu_ville_etrangere: r.lieu_ville_etrangere.as_deref(),
+                        lieu_commune_libre: r.lieu_commune_libre.as_deref(),
+                        lieu_departement_libre: r.lieu_departement_libre.as_deref(),
                         email: &r.email,
                         mobile: &r.mobile,
                         nom_exercice: &r.nom_exercice,
                         prenom_exercice: &r.prenom_exercice,
                     };
-                    let id = insert_professional!(&mut *tx, fields, &number, source, &key, at);
+                    let id = tx
+                        .insert_professional(&identity, &number, source, &key, at)
+                        .await?;
                     (id, number)
                 }
             };
             // An existing person keeps their nom and prénom d'exercice (person-level, changed on their page).
             let situation: Result<(i64,), sqlx::Error> = sqlx::query_as(
-                "INSERT INTO situations (professional_id, site_id, pre_registration_id, nom_exercice, \
-                 prenom_exercice, metier, role, mode_exercice, date_prise_fonction, created_at, updated_at) \
-                 SELECT $1, $2, $3, p.nom_exercice, p.prenom_exercice, $4, $5, $6, $7, $8, $8 \
-                 FROM professionals p WHERE p.id = $1 RETURNING id",
+                "INSERT INTO situations (professional_id, site_id, pre_registration_id, \
+                 nom_exercice, prenom_exercice, metier, role, mode_exercice, date_prise_fonction, \
+                 created_at, updated_at) SELECT $1, $2, $3, p.nom_exercice, p.prenom_exercice, $4, \
+                 $5, $6, $7, $8, $8 FROM professionals p WHERE p.id = $1 RETURNING id",
             )
             .bind(professional_id)
             .bind(r.site_id)
@@ -462,19 +416,27 @@ impl Storage {
             .await;
             let situation_id = match situation {
                 Ok((id,)) => id,
-                Err(err) if is_unique_violation(&err) => return Ok(RegistrationOutcome::SituationExists),
+                Err(err) if is_unique_violation(&err) => {
+                    return Ok(RegistrationOutcome::SituationExists);
+                }
                 Err(err) => return Err(err.into()),
             };
-            sqlx::query("UPDATE pre_registrations SET rpps = $2, professional_id = $3 WHERE id = $1")
-                .bind(request_id)
-                .bind(&number)
-                .bind(professional_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE pre_registrations SET rpps = $2, professional_id = $3 WHERE id = $1",
+            )
+            .bind(request_id)
+            .bind(&number)
+            .bind(professional_id)
+            .execute(&mut *tx)
+            .await?;
             let change = Change {
                 professional_id,
                 actor: &Actor::gestionnaire(input.gestionnaire_id),
-                action: if identity_reused { "situation.create" } else { "professional.register" },
+                action: if identity_reused {
+                    "situation.create"
+                } else {
+                    "professional.register"
+                },
                 details: json!({
                     "situation_id": situation_id,
                     "pre_registration_id": request_id,
@@ -491,17 +453,17 @@ impl Storage {
                 }),
                 emails: vec![(input.email)(&number, identity_reused)],
             };
-            write_change!(tx, at, change);
+            tx.record_change(at, &change).await?;
             if delete_now {
-                sqlx::query("UPDATE documents SET content = $2, deleted_at = $3 WHERE id = $1 AND deleted_at IS NULL")
-                    .bind(&r.document_id)
-                    .bind(Vec::<u8>::new())
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
+                tx.erase_document(&r.document_id, at).await?;
             }
             tx.commit().await?;
-            Ok(RegistrationOutcome::Done { professional_id, situation_id, rpps: number, identity_reused })
+            Ok(RegistrationOutcome::Done {
+                professional_id,
+                situation_id,
+                rpps: number,
+                identity_reused,
+            })
         })
     }
 
@@ -556,9 +518,11 @@ impl Storage {
             "SELECT COUNT(*) FROM situations s WHERE s.site_id IN ({})",
             in_list(&filter.sites)
         );
-        let (in_scope,): (i64,) = with_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(scope_sql))
-            .fetch_one(pool)
-            .await?);
+        let (in_scope,): (i64,) = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(scope_sql))
+                .fetch_one(pool)
+                .await?)
+        })?;
         // A filter may match few people: walking the name index would then read everyone.
         let unfiltered = filter.metier.is_none()
             && filter.role.is_none()
@@ -577,7 +541,7 @@ impl Storage {
              WHERE {people}{person} ORDER BY p.sort_key, p.id LIMIT {}",
             DIRECTORY_PAGE_SIZE + 1
         );
-        with_pool!(self, pool => {
+        with_pool!(self, async |pool| {
             let mut query = sqlx::query_as::<_, DirectoryRecord>(sqlx::AssertSqlSafe(sql));
             if let Some(metier) = &filter.metier {
                 query = query.bind(metier.clone());
@@ -614,9 +578,11 @@ impl Storage {
             in_list(professionals),
             in_list(sites)
         );
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, SituationRecord>(sqlx::AssertSqlSafe(sql))
-            .fetch_all(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(sqlx::query_as::<_, SituationRecord>(
+            sqlx::AssertSqlSafe(sql)
+        )
+        .fetch_all(pool)
+        .await?))
     }
 
     /// A person, if they have a situation (active or closed) in one of `sites`.
@@ -633,10 +599,12 @@ impl Storage {
              (SELECT 1 FROM situations s WHERE s.professional_id = p.id AND s.site_id IN ({}))",
             in_list(sites)
         );
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, ProfessionalRecord>(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(
+            sqlx::query_as::<_, ProfessionalRecord>(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        ))
     }
 
     /// Active situations of this person outside `sites`.
@@ -654,10 +622,12 @@ impl Storage {
                 in_list(sites)
             }
         );
-        let (n,): (i64,) = with_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(professional_id)
-            .fetch_one(pool)
-            .await?);
+        let (n,): (i64,) = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(professional_id)
+                .fetch_one(pool)
+                .await?)
+        })?;
         Ok(n)
     }
 
@@ -672,14 +642,14 @@ impl Storage {
     ) -> Result<ChangeOutcome, StorageError> {
         let at = now();
         let [metier, role, mode, date] = values;
-        with_tx!(self, tx => {
-            if pending_for!(tx, change.professional_id) {
+        with_tx!(self, async |mut tx| {
+            if tx.pending_for(change.professional_id).await? {
                 return Ok(ChangeOutcome::Pending);
             }
             let changed = sqlx::query(
-                "UPDATE situations SET metier = $3, role = $4, mode_exercice = $5, date_prise_fonction = $6, \
-                 updated_at = $7 WHERE id = $1 AND professional_id = $2 AND active = TRUE \
-                 AND (end_date IS NULL OR end_date >= $6)",
+                "UPDATE situations SET metier = $3, role = $4, mode_exercice = $5, \
+                 date_prise_fonction = $6, updated_at = $7 WHERE id = $1 AND professional_id = $2 \
+                 AND active = TRUE AND (end_date IS NULL OR end_date >= $6)",
             )
             .bind(situation_id)
             .bind(change.professional_id)
@@ -694,7 +664,7 @@ impl Storage {
             if changed != 1 {
                 return Ok(ChangeOutcome::Closed);
             }
-            write_change!(tx, at, change);
+            tx.record_change(at, change).await?;
             tx.commit().await?;
             Ok(ChangeOutcome::Done)
         })
@@ -718,13 +688,13 @@ impl Storage {
             prenom,
             &professional.rpps,
         );
-        with_tx!(self, tx => {
-            if pending_for!(tx, professional.id) {
+        with_tx!(self, async |mut tx| {
+            if tx.pending_for(professional.id).await? {
                 return Ok(ChangeOutcome::Pending);
             }
             sqlx::query(
-                "UPDATE professionals SET nom_exercice = $2, prenom_exercice = $3, search_key = $4, sort_key = $5, \
-                 updated_at = $6 WHERE id = $1",
+                "UPDATE professionals SET nom_exercice = $2, prenom_exercice = $3, search_key = \
+                 $4, sort_key = $5, updated_at = $6 WHERE id = $1",
             )
             .bind(professional.id)
             .bind(nom)
@@ -744,7 +714,7 @@ impl Storage {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            write_change!(tx, at, change);
+            tx.record_change(at, change).await?;
             tx.commit().await?;
             Ok(ChangeOutcome::Done)
         })
@@ -766,12 +736,13 @@ impl Storage {
             &professional.prenom_exercice,
             &professional.rpps,
         );
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             sqlx::query(
-                "UPDATE professionals SET civilite = $2, nom_naissance = $3, prenoms = $4, date_naissance = $5, \
-                 lieu_commune_cog = $6, lieu_pays_cog = $7, lieu_ville_etrangere = $8, lieu_commune_libre = NULL, \
-                 lieu_departement_libre = NULL, identity_key = $9, search_key = $10, sort_key = $11, \
-                 updated_at = $12 WHERE id = $1",
+                "UPDATE professionals SET civilite = $2, nom_naissance = $3, prenoms = $4, \
+                 date_naissance = $5, lieu_commune_cog = $6, lieu_pays_cog = $7, \
+                 lieu_ville_etrangere = $8, lieu_commune_libre = NULL, lieu_departement_libre = \
+                 NULL, identity_key = $9, search_key = $10, sort_key = $11, updated_at = $12 WHERE \
+                 id = $1",
             )
             .bind(professional.id)
             .bind(&corrected.civilite)
@@ -781,13 +752,16 @@ impl Storage {
             .bind(&corrected.lieu_commune_cog)
             .bind(&corrected.lieu_pays_cog)
             .bind(&corrected.lieu_ville_etrangere)
-            .bind(identity_key(&corrected.nom_naissance, &corrected.date_naissance))
+            .bind(identity_key(
+                &corrected.nom_naissance,
+                &corrected.date_naissance,
+            ))
             .bind(&search_key)
             .bind(&sort_key)
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            write_change!(tx, at, change);
+            tx.record_change(at, change).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -804,10 +778,10 @@ impl Storage {
         change: &Change<'_>,
     ) -> Result<(), StorageError> {
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             sqlx::query(
-                "UPDATE professionals SET email = $2, mobile = $3, ecps_activated_at = NULL, updated_at = $4 \
-                 WHERE id = $1",
+                "UPDATE professionals SET email = $2, mobile = $3, ecps_activated_at = NULL, \
+                 updated_at = $4 WHERE id = $1",
             )
             .bind(professional_id)
             .bind(email)
@@ -819,7 +793,7 @@ impl Storage {
                 .bind(professional_id)
                 .execute(&mut *tx)
                 .await?;
-            write_change!(tx, at, change);
+            tx.record_change(at, change).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -837,13 +811,13 @@ impl Storage {
     ) -> Result<(ChangeOutcome, Option<i64>), StorageError> {
         let at = now();
         let [metier, role, mode, date] = values;
-        with_tx!(self, tx => {
-            if pending_for!(tx, professional_id) {
+        with_tx!(self, async |mut tx| {
+            if tx.pending_for(professional_id).await? {
                 return Ok((ChangeOutcome::Pending, None));
             }
             let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
-                "INSERT INTO situations (professional_id, site_id, nom_exercice, prenom_exercice, metier, role, \
-                 mode_exercice, date_prise_fonction, created_at, updated_at) \
+                "INSERT INTO situations (professional_id, site_id, nom_exercice, prenom_exercice, \
+                 metier, role, mode_exercice, date_prise_fonction, created_at, updated_at) \
                  SELECT p.id, $2, p.nom_exercice, p.prenom_exercice, $3, $4, $5, $6, $7, $7 \
                  FROM professionals p WHERE p.id = $1 RETURNING id",
             )
@@ -858,11 +832,13 @@ impl Storage {
             .await;
             let id = match inserted {
                 Ok((id,)) => id,
-                Err(err) if is_unique_violation(&err) => return Ok((ChangeOutcome::SituationExists, None)),
+                Err(err) if is_unique_violation(&err) => {
+                    return Ok((ChangeOutcome::SituationExists, None));
+                }
                 Err(err) => return Err(err.into()),
             };
             change.details["situation_id"] = json!(id);
-            write_change!(tx, at, change);
+            tx.record_change(at, change).await?;
             tx.commit().await?;
             Ok((ChangeOutcome::Done, Some(id)))
         })
@@ -881,10 +857,10 @@ impl Storage {
     ) -> Result<ChangeOutcome, StorageError> {
         let at = now();
         let ended_at = effective.then_some(at);
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let changed = sqlx::query(
-                "UPDATE situations SET end_date = $3, end_reason = $4, active = $5, ended_at = $6, updated_at = $7 \
-                 WHERE id = $1 AND professional_id = $2 AND active = TRUE",
+                "UPDATE situations SET end_date = $3, end_reason = $4, active = $5, ended_at = $6, \
+                 updated_at = $7 WHERE id = $1 AND professional_id = $2 AND active = TRUE",
             )
             .bind(situation_id)
             .bind(change.professional_id)
@@ -899,7 +875,7 @@ impl Storage {
             if changed != 1 {
                 return Ok(ChangeOutcome::Closed);
             }
-            write_change!(tx, at, change);
+            tx.record_change(at, change).await?;
             tx.commit().await?;
             Ok(ChangeOutcome::Done)
         })
@@ -910,10 +886,11 @@ impl Storage {
     #[tracing::instrument(skip_all, err)]
     pub async fn apply_due_closings(&self, today: &str) -> Result<u64, StorageError> {
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let due: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
                 "SELECT id, professional_id, end_date, end_reason FROM situations \
-                 WHERE active = TRUE AND end_date IS NOT NULL AND end_date <= $1 ORDER BY id LIMIT 500",
+                 WHERE active = TRUE AND end_date IS NOT NULL AND end_date <= $1 ORDER BY id LIMIT \
+                 500",
             )
             .bind(today)
             .fetch_all(&mut *tx)
@@ -940,7 +917,7 @@ impl Storage {
                     }),
                     emails: Vec::new(),
                 };
-                write_change!(tx, at, change);
+                tx.record_change(at, &change).await?;
             }
             tx.commit().await?;
             Ok(closed)
@@ -949,24 +926,29 @@ impl Storage {
 
     /// Computes the directory keys of people stored before they existed; answers how many.
     pub async fn backfill_directory_keys(&self) -> Result<u64, StorageError> {
-        let rows: Vec<(i64, String, String, String, String, String)> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT id, nom_naissance, prenoms, nom_exercice, prenom_exercice, rpps FROM professionals \
-             WHERE sort_key IS NULL OR search_key IS NULL LIMIT 1000",
-        )
-        .fetch_all(pool)
-        .await?);
+        let rows: Vec<(i64, String, String, String, String, String)> =
+            with_pool!(self, async |pool| {
+                Ok(sqlx::query_as(
+                    "SELECT id, nom_naissance, prenoms, nom_exercice, prenom_exercice, rpps FROM \
+                     professionals WHERE sort_key IS NULL OR search_key IS NULL LIMIT 1000",
+                )
+                .fetch_all(pool)
+                .await?)
+            })?;
         let mut done = 0;
         for (id, nom, prenoms, nom_ex, prenom_ex, rpps) in rows {
             let (search_key, sort_key) = directory_keys(&nom, &prenoms, &nom_ex, &prenom_ex, &rpps);
-            done += with_write!(self, pool => sqlx::query(
-                "UPDATE professionals SET search_key = $2, sort_key = $3 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(&search_key)
-            .bind(&sort_key)
-            .execute(pool)
-            .await?
-            .rows_affected());
+            done += with_write!(self, async |pool| {
+                Ok(sqlx::query(
+                    "UPDATE professionals SET search_key = $2, sort_key = $3 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(&search_key)
+                .bind(&sort_key)
+                .execute(pool)
+                .await?
+                .rows_affected())
+            })?;
         }
         Ok(done)
     }
@@ -987,16 +969,18 @@ impl Storage {
         let sql = format!(
             "SELECT a.at, a.actor, g.nom AS actor_nom, a.action, a.details FROM audit_log a \
              LEFT JOIN gestionnaires g ON a.actor = 'gestionnaire:' || g.id \
-             WHERE (a.subject = $1 AND a.action NOT IN ('ecps.sign_in', 'ecps.sign_out')) OR (a.action = 'pre_registration.validee' AND a.subject IN \
-             (SELECT 'pre_registration:' || r.id FROM pre_registrations r WHERE r.professional_id = $2 \
-              AND r.origin = 'professionnel' AND r.site_id IN ({scope}))) \
-             ORDER BY a.at DESC, a.id DESC LIMIT 500"
+             WHERE (a.subject = $1 AND a.action NOT IN ('ecps.sign_in', 'ecps.sign_out')) OR \
+             (a.action = 'pre_registration.validee' AND a.subject IN (SELECT 'pre_registration:' \
+             || r.id FROM pre_registrations r WHERE r.professional_id = $2 AND r.origin = \
+             'professionnel' AND r.site_id IN ({scope}))) ORDER BY a.at DESC, a.id DESC LIMIT 500"
         );
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, HistoryRecord>(sqlx::AssertSqlSafe(sql))
-            .bind(format!("professional:{professional_id}"))
-            .bind(professional_id)
-            .fetch_all(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(sqlx::query_as::<_, HistoryRecord>(
+            sqlx::AssertSqlSafe(sql)
+        )
+        .bind(format!("professional:{professional_id}"))
+        .bind(professional_id)
+        .fetch_all(pool)
+        .await?))
     }
 }
 
