@@ -34,41 +34,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/gestion/demandes/{id}/document", get(gestion::document))
         .route("/v1/gestion/demandes/{id}/decision", post(gestion::decide))
         // Directory: CAS 1 registrations, the establishment's professionals, their situations d'exercice.
-        .route("/v1/gestion/enregistrements", post(directory::register))
-        .route(
-            "/v1/gestion/enregistrements/verification",
-            post(directory::verify),
-        )
-        .route("/v1/gestion/professionnels", get(directory::list))
-        .route("/v1/gestion/professionnels/{id}", get(directory::detail))
-        .route(
-            "/v1/gestion/professionnels/{id}/historique",
-            get(directory::history),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/exercice",
-            put(directory::update_exercice),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/etat-civil",
-            put(directory::correct_etat_civil),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/contact",
-            put(directory::correct_contact),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/situations",
-            post(directory::add_situation),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/situations/{situation_id}",
-            put(directory::update_situation),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/situations/{situation_id}/cloture",
-            post(directory::close_situation),
-        )
+        .merge(directory::routes())
         // Embedding the form in intranets (issue 6): the allowed origins per entité juridique.
         .route(
             "/v1/gestion/integration/origines",
@@ -292,17 +258,17 @@ pub async fn openapi_json() -> impl IntoResponse {
         ecps::contact_start,
         ecps::contact_confirm,
         ecps::exercice,
-        directory::verify,
-        directory::register,
-        directory::list,
-        directory::detail,
-        directory::history,
-        directory::update_exercice,
-        directory::correct_etat_civil,
-        directory::correct_contact,
-        directory::add_situation,
-        directory::update_situation,
-        directory::close_situation,
+        directory::registration::verify,
+        directory::registration::register,
+        directory::search::list,
+        directory::person::detail,
+        directory::history::history,
+        directory::person::update_exercice,
+        directory::corrections::correct_etat_civil,
+        directory::corrections::correct_contact,
+        directory::situations::add_situation,
+        directory::situations::update_situation,
+        directory::situations::close_situation,
         openapi_json,
     ),
     components(schemas(json::ErrorEnvelope)),
