@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use shared::api as json;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -49,15 +49,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             auth::csrf,
         ));
     // e-CPS activation and the professional's own space (issue 5): CSRF rules apply to every POST/PUT.
-    let ecps = Router::new()
-        .route("/v1/activation/start", post(ecps::start))
-        .route("/v1/activation/confirm", post(ecps::confirm))
-        .route("/v1/espace/sign-out", post(ecps::sign_out))
-        .route("/v1/espace/profil", get(ecps::profil))
-        .route("/v1/espace/contact", post(ecps::contact_start))
-        .route("/v1/espace/contact/confirm", post(ecps::contact_confirm))
-        .route("/v1/espace/exercice", put(ecps::exercice))
-        .route_layer(axum::middleware::from_fn_with_state(state, auth::csrf));
+    let ecps = ecps::routes().route_layer(axum::middleware::from_fn_with_state(state, auth::csrf));
     Router::new()
         .merge(gestion)
         .merge(ecps)
@@ -251,13 +243,13 @@ pub async fn openapi_json() -> impl IntoResponse {
         embed::list,
         embed::add,
         embed::remove,
-        ecps::start,
-        ecps::confirm,
-        ecps::sign_out,
-        ecps::profil,
-        ecps::contact_start,
-        ecps::contact_confirm,
-        ecps::exercice,
+        ecps::activation::start,
+        ecps::activation::confirm,
+        ecps::activation::sign_out,
+        ecps::espace::profil,
+        ecps::espace::contact_start,
+        ecps::espace::contact_confirm,
+        ecps::espace::exercice,
         directory::registration::verify,
         directory::registration::register,
         directory::search::list,
