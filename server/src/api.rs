@@ -14,13 +14,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::startup::AppState;
-use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord, search_words};
+use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord};
 use crate::{auth, directory, ecps, embed, gestion, places, preregistrations};
-
-/// Shortest structure search, in letters or digits.
-pub const MIN_QUERY_CHARS: usize = 2;
-/// Longest structure search, in characters.
-pub const MAX_QUERY_CHARS: usize = 100;
 
 /// The `/api` router (nested under `/api` by [`crate::router`]).
 pub fn router(state: AppState) -> Router<AppState> {
@@ -164,24 +159,14 @@ pub async fn structures(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<StructureQuery>,
 ) -> Result<ApiJson<StructureSearch>, ApiError> {
-    let q = params.q.unwrap_or_default();
-    let q = q.trim();
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::field(
-            "q",
-            format!("La recherche ne doit pas dépasser {MAX_QUERY_CHARS} caractères."),
-        ));
-    }
-    let searchable: usize = search_words(q).iter().map(|w| w.chars().count()).sum();
-    if searchable < MIN_QUERY_CHARS {
-        return Err(ApiError::field(
-            "q",
-            format!(
-                "Saisissez au moins {MIN_QUERY_CHARS} lettres ou chiffres du nom, de la commune ou du FINESS de la \
-                 structure."
-            ),
-        ));
-    }
+    let q = shared::search::check_query(params.q.as_deref().unwrap_or_default()).map_err(
+        |problem| {
+            ApiError::field(
+                "q",
+                problem.message("du nom, de la commune ou du FINESS de la structure"),
+            )
+        },
+    )?;
     let found = state.storage.search_sites(q, SEARCH_LIMIT).await?;
     Ok(ApiJson(StructureSearch {
         structures: found.into_iter().map(StructureMatch::from).collect(),
@@ -617,8 +602,8 @@ impl utoipa::Modify for RealResponses {
                         parameter.schema = Some(
                             ObjectBuilder::new()
                                 .schema_type(Type::String)
-                                .min_length(Some(MIN_QUERY_CHARS))
-                                .max_length(Some(MAX_QUERY_CHARS))
+                                .min_length(Some(shared::search::MIN_QUERY_CHARS))
+                                .max_length(Some(shared::search::MAX_QUERY_CHARS))
                                 .into(),
                         );
                     }

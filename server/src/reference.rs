@@ -30,8 +30,6 @@ const PAYS_TSV: &str = include_str!("../data/pays.tsv");
 
 /// Searches never return more hits than this, whatever the caller asks.
 pub const MAX_LIMIT: usize = 50;
-/// Longer queries are cut: no birthplace name is this long.
-const MAX_QUERY_CHARS: usize = 100;
 
 /// What a commune entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -421,7 +419,7 @@ impl<const N: usize> Buckets<N> {
 
 /// The query normalised, cut to a sane length; `None` when nothing searchable is left.
 fn prepare(q: &str) -> Option<String> {
-    let cut: String = q.chars().take(MAX_QUERY_CHARS).collect();
+    let cut: String = q.chars().take(shared::search::MAX_QUERY_CHARS).collect();
     let normalised = normalise(&cut);
     (!normalised.is_empty()).then_some(normalised)
 }

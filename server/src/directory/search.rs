@@ -10,13 +10,14 @@ use serde::Deserialize;
 use shared::FieldErrors;
 use shared::api as json;
 use shared::nomenclature::{Metier, Role};
+use shared::search::QueryProblem;
 use utoipa::IntoParams;
 
 use super::{ids, scope, situation_dto};
 use crate::auth::GestionnaireSession;
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::startup::AppState;
-use crate::storage::{DIRECTORY_PAGE_SIZE, DirectoryFilter, search_words};
+use crate::storage::{DIRECTORY_PAGE_SIZE, DirectoryFilter};
 
 /// Filters of the directory.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -70,15 +71,15 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::new();
     let q = query.q.as_deref().unwrap_or_default().trim().to_owned();
-    if q.chars().count() > 100 {
-        errors.add("q", "La recherche ne doit pas dépasser 100 caractères.");
+    if q.chars().count() > shared::search::MAX_QUERY_CHARS {
+        errors.add("q", QueryProblem::TooLong.message(""));
     }
     let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
     let rpps = (digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits);
     let mut words = if rpps.is_some() {
         Vec::new()
     } else {
-        search_words(&q)
+        shared::search::words(&q)
     };
     words.dedup();
     words.truncate(6);

@@ -3,13 +3,13 @@
 //! in the same transaction.
 
 use serde_json::json;
+use shared::search::words as search_words;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use super::statements::Statements;
 use super::{
     Actor, Backend, Constraint, SEARCH_LIMIT, Storage, StorageError, is_kind, is_unique_violation,
-    search_words,
 };
 
 const ESTABLISHMENT_COLUMNS: &str = "id, nom, siret, finess_juridique, demo";

@@ -276,17 +276,6 @@ impl Storage {
     }
 }
 
-/// Words of a text as searched: folded (lowercase, no accents), split on anything that is not a letter or digit.
-pub fn search_words(text: &str) -> Vec<String> {
-    shared::nomenclature::fold(text)
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,7 +36,7 @@ pub fn directory_keys(
         .into_iter()
         .chain(prenoms.iter().map(String::as_str))
     {
-        let mut found = super::search_words(text);
+        let mut found = shared::search::words(text);
         // "N'Diaye" is also found as "ndiaye", "Le Goff" as "legoff".
         if found.len() > 1 {
             found.push(found.concat());
@@ -47,7 +47,7 @@ pub fn directory_keys(
             }
         }
     }
-    let sort = super::search_words(&format!("{nom_exercice} {prenom_exercice}")).join(" ");
+    let sort = shared::search::words(&format!("{nom_exercice} {prenom_exercice}")).join(" ");
     (format!(" {} ", words.join(" ")), sort)
 }
 
