@@ -10,6 +10,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use shared::api as json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::error::{ApiError, ApiJson, ApiQuery};
@@ -68,6 +70,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(not_found)
+}
+
+/// A moment as the API writes it: RFC 3339 (UTC, as the database gives it back).
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
 }
 
 async fn not_found() -> ApiError {

@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use shared::FieldErrors;
 use shared::api as json;
-use time::format_description::well_known::Rfc3339;
 
+use crate::api::rfc3339;
 use crate::client_ip::ClientIp;
 use crate::config::Config;
 use crate::error::{ApiError, ApiJson};
@@ -311,10 +311,6 @@ impl FromRequestParts<AppState> for GestionnaireSession {
             gestionnaire,
         })
     }
-}
-
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
 }
 
 async fn me_of(

@@ -11,11 +11,12 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::FieldErrors;
 use shared::api as json;
+use shared::format::ParisTime;
 use shared::nomenclature::{Metier, ModeExercice, Role};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::IntoParams;
 
+use crate::api::rfc3339;
 use crate::auth::GestionnaireSession;
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::mail;
@@ -24,10 +25,6 @@ use crate::storage::{
     ALL_STATUSES, Decision, DecisionInput, DecisionOutcome, DemandeRecord, OPEN_STATUSES,
     QueueFilter, QueueRecord, now,
 };
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
 
 fn prenoms(stored: &str) -> Vec<String> {
     serde_json::from_str(stored).unwrap_or_default()
@@ -747,13 +744,12 @@ pub async fn decide(
 }
 
 fn already(by: Option<&str>, at: Option<OffsetDateTime>, status: &str) -> ApiError {
+    let at = at.and_then(|at| ParisTime::from_unix(at.unix_timestamp()));
     let message = match (by, at) {
         (Some(by), Some(at)) => {
-            let at = crate::paris_time::to_paris(at);
             format!(
-                "Demande déjà traitée par {by} à {:02}:{:02} (heure de Paris).",
-                at.hour(),
-                at.minute()
+                "Demande déjà traitée par {by} à {} (heure de Paris).",
+                at.time()
             )
         }
         _ => format!(
@@ -764,5 +760,40 @@ fn already(by: Option<&str>, at: Option<OffsetDateTime>, status: &str) -> ApiErr
     ApiError::Conflict {
         message,
         fields: FieldErrors::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn message(error: ApiError) -> String {
+        match error {
+            ApiError::Conflict { message, .. } => message,
+            other => panic!("not a conflict: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_request_decided_by_someone_else_says_by_whom_and_when_in_paris_time() {
+        let winter = already(
+            Some("Camille Martin"),
+            Some(datetime!(2026-12-07 20:29:17 UTC)),
+            "validee",
+        );
+        assert_eq!(
+            message(winter),
+            "Demande déjà traitée par Camille Martin à 21 h 29 (heure de Paris)."
+        );
+        let summer = already(
+            Some("Camille Martin"),
+            Some(datetime!(2026-07-14 10:05 UTC)),
+            "refusee",
+        );
+        assert!(message(summer).ends_with("à 12 h 05 (heure de Paris)."));
+        let unknown = already(None, None, "a_completer");
+        assert!(message(unknown).starts_with("Cette demande a changé entre-temps"));
     }
 }

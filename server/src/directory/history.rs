@@ -9,7 +9,8 @@ use shared::api as json;
 use shared::departure::EndReason;
 use shared::nomenclature::{Metier, ModeExercice, Role};
 
-use super::{french_date, ids, load, rfc3339};
+use super::{ids, load};
+use crate::api::rfc3339;
 use crate::auth::GestionnaireSession;
 use crate::error::{ApiError, ApiJson};
 use crate::startup::AppState;
@@ -85,7 +86,7 @@ fn value_text(field: &str, value: &Value) -> Option<String> {
         "status" => {
             json::PreRegistrationStatusCode::parse(&text).map_or(text, |s| s.label().to_owned())
         }
-        "date_prise_fonction" | "end_date" | "date_naissance" => french_date(&text),
+        "date_prise_fonction" | "end_date" | "date_naissance" => shared::format::date(&text),
         _ => text,
     })
 }

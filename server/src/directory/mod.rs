@@ -20,11 +20,8 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use shared::FieldErrors;
 use shared::api as json;
-use shared::date::CalendarDate;
 use shared::departure::EndReason;
 use shared::nomenclature::{Metier, ModeExercice, Role};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::auth::GestionnaireSession;
 use crate::error::ApiError;
@@ -71,10 +68,6 @@ pub fn routes() -> Router<AppState> {
             "/v1/gestion/professionnels/{id}/situations/{situation_id}/cloture",
             post(situations::close_situation),
         )
-}
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
 }
 
 fn prenoms(stored: &str) -> Vec<String> {
@@ -171,10 +164,6 @@ fn situation_dto(s: SituationRecord) -> json::SituationView {
         end_reason: s.end_reason,
         end_reason_label: reason.map(|r| r.label().to_owned()),
     }
-}
-
-fn french_date(iso: &str) -> String {
-    CalendarDate::parse_iso(iso).map_or_else(|_| iso.to_owned(), |d| d.to_french())
 }
 
 fn activation_link(state: &AppState) -> String {

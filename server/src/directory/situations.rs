@@ -13,7 +13,7 @@ use shared::departure::{EndDate, EndReason};
 use shared::nomenclature::{Metier, ModeExercice, Role};
 use time::OffsetDateTime;
 
-use super::{after_change, conflict, french_date, load, load_situation, outcome};
+use super::{after_change, conflict, load, load_situation, outcome};
 use crate::auth::GestionnaireSession;
 use crate::error::{ApiError, ApiJson};
 use crate::mail::simple_email;
@@ -48,7 +48,7 @@ fn describe(metier: Metier, role: Role, mode: ModeExercice, date: &str) -> Strin
         metier.label(),
         role.label(),
         mode.label(),
-        french_date(date)
+        shared::format::date(date)
     )
 }
 

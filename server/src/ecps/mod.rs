@@ -28,8 +28,8 @@ use axum::routing::{get, post, put};
 use shared::api as json;
 use shared::contact::MobilePhone;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+use crate::api::rfc3339;
 use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -82,10 +82,6 @@ impl ActivationLink {
 /// A fingerprint of the email and mobile the codes go to: a correction meanwhile voids them.
 fn contact_key(email: &str, mobile: &str) -> String {
     tokens::sha256_hex(format!("{email}\n{mobile}").as_bytes())
-}
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
 }
 
 /// A valid professional session (e-CPS); 401 otherwise, including for a gestionnaire's session.
