@@ -504,11 +504,16 @@ pub async fn sign_out(
         .storage
         .delete_session(&session.session, Some("auth.sign_out"), json!({}))
         .await?;
+    Ok(signed_out(&state.config))
+}
+
+/// `204` with the session cookie cleared: the answer of both sign-outs.
+pub fn signed_out(config: &Config) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
-        .insert(header::SET_COOKIE, set_cookie(&state.config, "", None));
-    Ok(response)
+        .insert(header::SET_COOKIE, set_cookie(config, "", None));
+    response
 }
 
 /// The signed-in gestionnaire and their sites.

@@ -23,12 +23,8 @@ use crate::mail;
 use crate::startup::AppState;
 use crate::storage::{
     ALL_STATUSES, Decision, DecisionInput, DecisionOutcome, DemandeRecord, OPEN_STATUSES,
-    QueueFilter, QueueRecord, now,
+    QueueFilter, QueueRecord, now, prenoms_from_stored,
 };
-
-fn prenoms(stored: &str) -> Vec<String> {
-    serde_json::from_str(stored).unwrap_or_default()
-}
 
 fn status_code(stored: &str) -> Result<json::PreRegistrationStatusCode, ApiError> {
     json::PreRegistrationStatusCode::parse(stored)
@@ -97,7 +93,7 @@ fn row_dto(row: QueueRecord, today: OffsetDateTime) -> Result<json::QueueRow, Ap
         site_id: row.site_id,
         site_nom: row.site_nom,
         nom_naissance: row.nom_naissance,
-        prenoms: prenoms(&row.prenoms),
+        prenoms: prenoms_from_stored(&row.prenoms),
         nom_exercice: row.nom_exercice,
         prenom_exercice: row.prenom_exercice,
         metier: row.metier,
@@ -252,17 +248,10 @@ pub async fn queue(
         .into_response())
 }
 
-fn folded(text: &str) -> String {
-    shared::nomenclature::fold(text)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect()
-}
-
 fn first_prenom(stored: &str) -> String {
-    prenoms(stored)
+    prenoms_from_stored(stored)
         .first()
-        .map(|p| folded(p))
+        .map(|p| shared::search::compact(p))
         .unwrap_or_default()
 }
 
@@ -342,7 +331,7 @@ pub async fn detail(
             (!why.is_empty()).then(|| json::IdentityCandidate {
                 rpps: i.rpps,
                 nom_naissance: i.nom_naissance,
-                prenoms: prenoms(&i.prenoms),
+                prenoms: prenoms_from_stored(&i.prenoms),
                 date_naissance: i.date_naissance,
                 nom_exercice: i.nom_exercice,
                 prenom_exercice: i.prenom_exercice,
@@ -419,7 +408,7 @@ pub async fn detail(
         },
         civilite: d.civilite.clone(),
         nom_naissance: d.nom_naissance.clone(),
-        prenoms: prenoms(&d.prenoms),
+        prenoms: prenoms_from_stored(&d.prenoms),
         date_naissance: d.date_naissance.clone(),
         lieu_naissance: json::BirthPlaceInput {
             commune_cog: d.lieu_commune_cog.clone(),

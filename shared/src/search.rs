@@ -21,6 +21,12 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The letters and digits of a text, folded, without anything between them: how names are compared when looking
+/// for the same person ("N'Diaye" and "ndiaye", "Le Goff" and "LEGOFF" are equal).
+pub fn compact(text: &str) -> String {
+    words(text).concat()
+}
+
 /// How many letters and digits a search holds, counted as [`words`] reads them.
 pub fn searchable_chars(query: &str) -> usize {
     words(query).iter().map(|w| w.chars().count()).sum()
@@ -74,6 +80,13 @@ mod tests {
             ["n", "diaye", "saint", "denis", "97400"]
         );
         assert!(words("%_ - '").is_empty());
+    }
+
+    #[test]
+    fn compact_keeps_the_folded_letters_and_digits_only() {
+        assert_eq!(compact("N’Diaye"), "ndiaye");
+        assert_eq!(compact(" Le Goff-Éloi 2 "), "legoffeloi2");
+        assert_eq!(compact("--"), "");
     }
 
     #[test]

@@ -13,13 +13,13 @@ use shared::contact::{Email, MobilePhone};
 use shared::departure::CorrectionReason;
 use shared::names::{NameField, PersonName, Prenoms};
 
-use super::{activation_link, after_change, load, prenoms};
+use super::{activation_link, after_change, load};
 use crate::auth::GestionnaireSession;
 use crate::error::{ApiError, ApiJson};
 use crate::mail::simple_email;
 use crate::preregistrations::today;
 use crate::startup::AppState;
-use crate::storage::{Change, ProfessionalRecord};
+use crate::storage::{Change, ProfessionalRecord, prenoms_from_stored, prenoms_to_stored};
 
 /// Corrects the état civil, with a mandatory reason (audited).
 #[utoipa::path(
@@ -107,7 +107,7 @@ pub async fn correct_etat_civil(
     let mut corrected = p.clone();
     corrected.civilite = civilite.code().to_owned();
     corrected.nom_naissance = nom.as_str().to_owned();
-    corrected.prenoms = serde_json::to_string(&list).unwrap_or_else(|_| "[]".to_owned());
+    corrected.prenoms = prenoms_to_stored(&list);
     corrected.date_naissance = birth.date().to_iso();
     corrected.lieu_commune_cog = commune;
     corrected.lieu_pays_cog = pays;
@@ -116,7 +116,7 @@ pub async fn correct_etat_civil(
         json!({
             "civilite": r.civilite,
             "nom_naissance": r.nom_naissance,
-            "prenoms": prenoms(&r.prenoms).join(" "),
+            "prenoms": prenoms_from_stored(&r.prenoms).join(" "),
             "date_naissance": r.date_naissance,
             "lieu_naissance": r.lieu_commune_libre.clone().or_else(|| r.lieu_commune_cog.clone())
                 .or_else(|| r.lieu_pays_cog.clone().map(|c| format!("{c} {}", r.lieu_ville_etrangere.clone().unwrap_or_default()))),

@@ -70,10 +70,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn prenoms(stored: &str) -> Vec<String> {
-    serde_json::from_str(stored).unwrap_or_default()
-}
-
 fn conflict(message: impl Into<String>) -> ApiError {
     ApiError::Conflict {
         message: message.into(),

@@ -4,16 +4,15 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use shared::FieldErrors;
 use shared::api as json;
-use shared::names::{NameField, PersonName};
+use shared::names::parse_exercice;
 
-use super::{after_change, ids, load, outcome, prenoms, situation_dto};
+use super::{after_change, ids, load, outcome, situation_dto};
 use crate::auth::GestionnaireSession;
 use crate::error::{ApiError, ApiJson};
 use crate::mail::simple_email;
 use crate::startup::AppState;
-use crate::storage::Change;
+use crate::storage::{Change, prenoms_from_stored};
 
 /// One person: identity, contact, their situations in the gestionnaire's sites.
 #[utoipa::path(
@@ -46,7 +45,7 @@ pub async fn detail(
         rpps: p.rpps,
         civilite: p.civilite,
         nom_naissance: p.nom_naissance,
-        prenoms: prenoms(&p.prenoms),
+        prenoms: prenoms_from_stored(&p.prenoms),
         date_naissance: p.date_naissance,
         lieu_naissance: json::BirthPlaceInput {
             commune_cog: p.lieu_commune_cog,
@@ -94,18 +93,8 @@ pub async fn update_exercice(
     ApiJson(request): ApiJson<json::ExerciceNamesUpdate>,
 ) -> Result<Response, ApiError> {
     let (p, _) = load(&state, &session, &id).await?;
-    let mut errors = FieldErrors::new();
-    let nom = errors.capture(
-        "nom_exercice",
-        PersonName::parse_field(&request.nom_exercice, NameField::NomExercice),
-    );
-    let prenom = errors.capture(
-        "prenom_exercice",
-        PersonName::parse_field(&request.prenom_exercice, NameField::PrenomExercice),
-    );
-    let (Some(nom), Some(prenom)) = (nom, prenom) else {
-        return Err(ApiError::validation(errors));
-    };
+    let (nom, prenom) = parse_exercice(&request.nom_exercice, &request.prenom_exercice)
+        .map_err(ApiError::validation)?;
     let email = simple_email(
         &p.email,
         "Vos nom et prénom d'exercice ont été modifiés".to_owned(),

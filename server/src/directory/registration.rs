@@ -8,15 +8,15 @@ use shared::FieldErrors;
 use shared::api as json;
 use shared::birthplace::BirthPlace;
 
-use super::{
-    ALREADY_ACTIVE_MESSAGE, PENDING_MESSAGE, activation_link, conflict, ids, prenoms, scope,
-};
+use super::{ALREADY_ACTIVE_MESSAGE, PENDING_MESSAGE, activation_link, conflict, ids, scope};
 use crate::auth::GestionnaireSession;
 use crate::error::{ApiError, ApiJson};
 use crate::mail::simple_email;
 use crate::preregistrations::{check, new_request};
 use crate::startup::AppState;
-use crate::storage::{NewEmail, Registration, RegistrationOutcome, SiteMatch, identity_key, now};
+use crate::storage::{
+    NewEmail, Registration, RegistrationOutcome, SiteMatch, identity_key, now, prenoms_from_stored,
+};
 use crate::tokens;
 
 /// Everything checked about a CAS 1 registration, and the people who may already be that person.
@@ -66,7 +66,7 @@ async fn check_registration(
         pre.nom_naissance().as_str(),
         &pre.date_naissance().to_string(),
     );
-    let first = folded(pre.prenoms().usual().as_str());
+    let first = shared::search::compact(pre.prenoms().usual().as_str());
     let (commune, pays) = match pre.lieu_naissance() {
         BirthPlace::Commune { cog } if checked.commune_libre.is_none() => {
             (Some(cog.as_str().to_owned()), None)
@@ -81,8 +81,11 @@ async fn check_registration(
         .into_iter()
         .map(|(p, in_directory)| {
             let mut matches = Vec::new();
-            let their = prenoms(&p.prenoms);
-            if their.first().is_some_and(|f| folded(f) == first) {
+            let their = prenoms_from_stored(&p.prenoms);
+            if their
+                .first()
+                .is_some_and(|f| shared::search::compact(f) == first)
+            {
                 matches.push("prenom".to_owned());
             }
             if (commune.is_some() && p.lieu_commune_cog == commune)
@@ -104,13 +107,6 @@ async fn check_registration(
         })
         .collect();
     Ok((checked, sites, candidates))
-}
-
-fn folded(text: &str) -> String {
-    shared::nomenclature::fold(text)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect()
 }
 
 /// Checks a CAS 1 registration and lists the people who may already be that person (same birth name and

@@ -292,10 +292,5 @@ pub async fn sign_out(
         .storage
         .end_professional_session(&session.session.id_hash, session.professional.id)
         .await?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        auth::set_cookie(&state.config, "", None),
-    );
-    Ok(response)
+    Ok(auth::signed_out(&state.config))
 }

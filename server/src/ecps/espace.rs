@@ -9,7 +9,7 @@ use shared::FieldErrors;
 use shared::api as json;
 use shared::contact::{Email, MobilePhone};
 use shared::ecps::CodeChannel;
-use shared::names::{NameField, PersonName};
+use shared::names::parse_exercice;
 
 use super::codes::{
     check_codes, code_hash, codes_refused, new_code, parse_codes, send_codes, too_many_codes,
@@ -284,13 +284,7 @@ pub async fn contact_confirm(
         return Err(codes_refused(&ChallengeAttempt::Used));
     }
     state.mail_wakeup.notify_one();
-    let professional = state
-        .storage
-        .own_professional(p.id)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    let profil = profil_of(&state, &professional, session.recent_until(&state.config)).await?;
-    Ok(no_store(ApiJson(profil).into_response()))
+    changed_profil(&state, &session).await
 }
 
 /// Changes the nom and prénom d'exercice (one pair per person, on every active situation); the gestionnaires of
@@ -315,18 +309,8 @@ pub async fn exercice(
     ApiJson(request): ApiJson<json::ExerciceChange>,
 ) -> Result<Response, ApiError> {
     let p = &session.professional;
-    let mut errors = FieldErrors::new();
-    let nom = errors.capture(
-        "nom_exercice",
-        PersonName::parse_field(&request.nom_exercice, NameField::NomExercice),
-    );
-    let prenom = errors.capture(
-        "prenom_exercice",
-        PersonName::parse_field(&request.prenom_exercice, NameField::PrenomExercice),
-    );
-    let (Some(nom), Some(prenom)) = (nom, prenom) else {
-        return Err(ApiError::validation(errors));
-    };
+    let (nom, prenom) = parse_exercice(&request.nom_exercice, &request.prenom_exercice)
+        .map_err(ApiError::validation)?;
     if nom.as_str() != p.nom_exercice || prenom.as_str() != p.prenom_exercice {
         let link = format!("{}/gestion", state.config.public_url);
         let rpps = p.rpps.clone();
@@ -347,12 +331,20 @@ pub async fn exercice(
             .await?;
         state.mail_wakeup.notify_one();
     }
+    changed_profil(&state, &session).await
+}
+
+/// The professional's data as they now stand, after a change: what the page shows next.
+async fn changed_profil(
+    state: &AppState,
+    session: &ProfessionalSession,
+) -> Result<Response, ApiError> {
     let professional = state
         .storage
-        .own_professional(p.id)
+        .own_professional(session.professional.id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    let profil = profil_of(&state, &professional, session.recent_until(&state.config)).await?;
+    let profil = profil_of(state, &professional, session.recent_until(&state.config)).await?;
     Ok(no_store(ApiJson(profil).into_response()))
 }
 

@@ -26,7 +26,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use shared::api as json;
-use shared::contact::MobilePhone;
 use time::OffsetDateTime;
 
 use crate::api::rfc3339;
@@ -35,7 +34,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::storage::ecps::ProfessionalRecord;
-use crate::storage::{SessionRecord, SessionRole, now};
+use crate::storage::{SessionRecord, SessionRole, now, prenoms_from_stored};
 use crate::tokens;
 
 /// The routes of e-CPS and of the professional's space; [`crate::api::router`] puts them behind the CSRF rules.
@@ -130,19 +129,14 @@ async fn profil_of(
 ) -> Result<json::Profil, ApiError> {
     use shared::nomenclature::{Metier, ModeExercice, Role};
     let situations = state.storage.own_situations(professional.id).await?;
-    let prenoms: Vec<String> = serde_json::from_str(&professional.prenoms)
-        .unwrap_or_else(|_| vec![professional.prenoms.clone()]);
-    let mobile = MobilePhone::parse(&professional.mobile)
-        .map_or_else(|_| professional.mobile.clone(), |m| m.display_national());
     Ok(json::Profil {
         rpps: professional.rpps.clone(),
-        civilite: shared::civilite::Civilite::parse(&professional.civilite)
-            .map_or_else(|_| professional.civilite.clone(), |c| c.label().to_owned()),
+        civilite: shared::format::civilite(&professional.civilite),
         nom_naissance: professional.nom_naissance.clone(),
-        prenoms,
+        prenoms: prenoms_from_stored(&professional.prenoms),
         date_naissance: professional.date_naissance.clone(),
         email: professional.email.clone(),
-        mobile,
+        mobile: shared::format::mobile(&professional.mobile),
         nom_exercice: professional.nom_exercice.clone(),
         prenom_exercice: professional.prenom_exercice.clone(),
         ecps_activated_at: professional.ecps_activated_at.map(rfc3339),

@@ -6,7 +6,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use super::statements::Statements;
-use super::{Actor, NewEmail, Storage, StorageError, now};
+use super::{Actor, NewEmail, NewSession, SessionRole, Storage, StorageError, now};
 
 /// A signed-in professional, as written to the audit log.
 pub fn professional_actor(id: i64) -> Actor {
@@ -380,20 +380,14 @@ impl Storage {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO sessions (id_hash, role, subject_id, method, created_at, \
-                 last_seen_at, expires_at) VALUES ($1, 'professionnel', $2, 'e-cps', $3, $3, $4)",
-            )
-            .bind(sign_in.session_hash)
-            .bind(id)
-            .bind(at)
-            .bind(sign_in.session_expires_at)
-            .execute(&mut *tx)
-            .await?;
+            let session = NewSession {
+                id_hash: sign_in.session_hash,
+                role: SessionRole::Professionnel,
+                subject_id: id,
+                method: "e-cps",
+                expires_at: sign_in.session_expires_at,
+            };
+            tx.open_session(&session, at).await?;
             let action = if activated {
                 "ecps.activated"
             } else {

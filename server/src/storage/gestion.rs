@@ -508,22 +508,7 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let at = now();
         with_tx!(self, async |mut tx| {
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO sessions (id_hash, role, subject_id, method, created_at, \
-                 last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
-            )
-            .bind(new.id_hash)
-            .bind(new.role.code())
-            .bind(new.subject_id)
-            .bind(new.method)
-            .bind(at)
-            .bind(new.expires_at)
-            .execute(&mut *tx)
-            .await?;
+            tx.open_session(new, at).await?;
             tx.audit(
                 at,
                 actor.as_str(),

@@ -10,7 +10,9 @@ use sqlx::{Database, Encode, FromRow, Type};
 use time::{Duration, OffsetDateTime};
 
 use super::statements::{BUMP_SQL, OUTBOX_SQL, Statements};
-use super::{Actor, NewEmail, SiteMatch, Storage, StorageError, is_unique_violation, now};
+use super::{
+    Actor, NewEmail, SiteMatch, Storage, StorageError, is_unique_violation, now, prenoms_to_stored,
+};
 
 /// Idempotency keys are forgotten after this.
 pub const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
@@ -141,8 +143,8 @@ const AUDIT_REQUEST_SQL: &str = "INSERT INTO audit_log (at, actor, action, subje
                                  SELECT $1, $2, 'pre_registration.create', 'pre_registration:' || \
                                  id, $3 FROM pre_registrations WHERE reference = $4";
 
-/// Binds [`INSERT_REQUEST_SQL`]'s parameters, in order.
-fn bind_request<'q, DB, O>(
+/// Binds [`INSERT_REQUEST_SQL`]'s parameters, in order (a CAS 1 registration's request starts with the same 30).
+pub(super) fn bind_request<'q, DB, O>(
     query: QueryAs<'q, DB, O, DB::Arguments>,
     r: &'q NewPreRegistration,
     prenoms: &'q str,
@@ -273,7 +275,7 @@ fn bind_sqlite_batch<'q>(
 }
 
 /// A unique violation on a new request (its document attached meanwhile, or a reference collision) is a conflict.
-fn submission_error(err: sqlx::Error) -> StorageError {
+pub(super) fn request_error(err: sqlx::Error) -> StorageError {
     if is_unique_violation(&err) {
         StorageError::Conflict(None)
     } else {
@@ -307,7 +309,7 @@ impl WriteSubmission for SqliteConnection {
         let rows = bind_sqlite_batch(submission, prenoms, at, identity_key)
             .fetch_all(self)
             .await
-            .map_err(submission_error)?;
+            .map_err(request_error)?;
         let (id,) = rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
         Ok(id)
     }
@@ -331,7 +333,7 @@ impl WriteSubmission for PgConnection {
         )
         .fetch_one(&mut *self)
         .await
-        .map_err(submission_error)?;
+        .map_err(request_error)?;
         self.bump(r.site_id, "recue", 1).await?;
         sqlx::query(NOTIFY_SITE_SQL)
             .bind(r.site_id)
@@ -466,7 +468,7 @@ impl Storage {
     ) -> Result<Option<i64>, StorageError> {
         let r = submission.request;
         let at = now();
-        let prenoms = serde_json::to_string(&r.prenoms).unwrap_or_else(|_| "[]".to_owned());
+        let prenoms = prenoms_to_stored(&r.prenoms);
         let identity_key = super::queue::identity_key(&r.nom_naissance, &r.date_naissance);
         with_tx!(self, async |mut tx| {
             // First, so that a concurrent twin stops here. PostgreSQL: waits for the twin's transaction to end.

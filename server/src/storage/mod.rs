@@ -49,6 +49,16 @@ pub fn now() -> OffsetDateTime {
     now.replace_nanosecond(0).unwrap_or(now)
 }
 
+/// Prénoms as stored: a JSON array of strings.
+pub fn prenoms_to_stored(prenoms: &[String]) -> String {
+    serde_json::to_string(prenoms).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The prénoms of a stored JSON array (none when it cannot be read).
+pub fn prenoms_from_stored(stored: &str) -> Vec<String> {
+    serde_json::from_str(stored).unwrap_or_default()
+}
+
 /// `1, 2, 3`: ids for an `IN (…)` clause (integers only, so nothing to escape).
 fn in_list(ids: &[i64]) -> String {
     ids.iter()

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use super::statements::{Identity, RppsSource, Statements};
 use super::{
     Actor, NewEmail, NewPreRegistration, Storage, StorageError, in_list, is_unique_violation, now,
+    prenoms_to_stored,
 };
 
 /// Rows per queue page.
@@ -20,11 +21,10 @@ pub const ALL_STATUSES: [&str; 5] = ["recue", "en_cours", "a_completer", "valide
 
 /// The duplicate-detection key of an identity: folded birth name (letters and digits only) and birth date.
 pub fn identity_key(nom_naissance: &str, date_naissance: &str) -> String {
-    let folded: String = shared::nomenclature::fold(nom_naissance)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect();
-    format!("{folded}|{date_naissance}")
+    format!(
+        "{}|{date_naissance}",
+        shared::search::compact(nom_naissance)
+    )
 }
 
 /// Filters of a queue page (already checked).
@@ -702,7 +702,7 @@ impl Storage {
         actor: &Actor,
     ) -> Result<bool, StorageError> {
         let at = now();
-        let prenoms = serde_json::to_string(&r.prenoms).unwrap_or_else(|_| "[]".to_owned());
+        let prenoms = prenoms_to_stored(&r.prenoms);
         with_tx!(self, async |mut tx| {
             let old: Option<(String,)> = sqlx::query_as(
                 "SELECT document_id FROM pre_registrations WHERE id = $1 AND status = \

@@ -10,7 +10,7 @@ use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 use time::OffsetDateTime;
 
-use super::{Change, NewEmail, StorageError};
+use super::{Change, NewEmail, NewSession, StorageError};
 
 /// One audit log entry (`$1`..`$5`: at, actor, action, subject, details).
 pub(super) const AUDIT_SQL: &str =
@@ -218,6 +218,31 @@ where
         .fetch_one(self)
         .await?;
         Ok(id)
+    }
+
+    /// Opens a session, after purging the expired ones (so that the table stays small).
+    async fn open_session(
+        &mut self,
+        new: &NewSession<'_>,
+        at: OffsetDateTime,
+    ) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(at)
+            .execute(&mut *self)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, role, subject_id, method, created_at, last_seen_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        )
+        .bind(new.id_hash)
+        .bind(new.role.code())
+        .bind(new.subject_id)
+        .bind(new.method)
+        .bind(at)
+        .bind(new.expires_at)
+        .execute(self)
+        .await?;
+        Ok(())
     }
 
     /// Erases an identity document's content (the row stays, with when it was deleted).

@@ -30,7 +30,7 @@ pub fn directory_keys(
     prenom_exercice: &str,
     rpps: &str,
 ) -> (String, String) {
-    let prenoms: Vec<String> = serde_json::from_str(prenoms).unwrap_or_default();
+    let prenoms = super::prenoms_from_stored(prenoms);
     let mut words: Vec<String> = Vec::new();
     for text in [nom_naissance, nom_exercice, prenom_exercice, rpps]
         .into_iter()

@@ -6,10 +6,12 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use super::{Change, PROFESSIONAL_COLUMNS, ProfessionalRecord};
+use crate::storage::intake::{bind_request, request_error};
 use crate::storage::queue::identity_key;
 use crate::storage::statements::{Identity, PENDING, RppsSource, Statements};
 use crate::storage::{
     Actor, NewEmail, NewPreRegistration, Storage, StorageError, in_list, is_unique_violation, now,
+    prenoms_to_stored,
 };
 
 /// A CAS 1 registration to write (everything already checked).
@@ -120,7 +122,7 @@ impl Storage {
     ) -> Result<RegistrationOutcome, StorageError> {
         let r = input.request;
         let at = now();
-        let prenoms = serde_json::to_string(&r.prenoms).unwrap_or_else(|_| "[]".to_owned());
+        let prenoms = prenoms_to_stored(&r.prenoms);
         let key = identity_key(&r.nom_naissance, &r.date_naissance);
         let verified = json!({
             "type": input.document_content_type,
@@ -148,61 +150,32 @@ impl Storage {
                 }
                 None => None,
             };
-            let (request_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO pre_registrations (reference, site_id, status, origin, \
-                 etat_civil_certifie, civilite, nom_naissance, prenoms, date_naissance, \
-                 lieu_commune_cog, lieu_pays_cog, lieu_ville_etrangere, lieu_commune_libre, \
-                 lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
-                 nom_exercice, prenom_exercice, metier, role, mode_exercice, date_prise_fonction, \
-                 rpps_existant, notice_version, document_id, user_agent, status_token_hash, \
-                 email_token_hash, created_at, updated_at, identity_key, decided_by, decided_at, \
-                 document_verified, document_delete_after) VALUES ($1, $2, 'validee', \
-                 'gestionnaire', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29, $30, $31, \
-                 $29, $32, $33) RETURNING id",
+            let (request_id,): (i64,) = bind_request(
+                sqlx::query_as(
+                    "INSERT INTO pre_registrations (reference, site_id, status, origin, \
+                     etat_civil_certifie, civilite, nom_naissance, prenoms, date_naissance, \
+                     lieu_commune_cog, lieu_pays_cog, lieu_ville_etrangere, lieu_commune_libre, \
+                     lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
+                     nom_exercice, prenom_exercice, metier, role, mode_exercice, \
+                     date_prise_fonction, rpps_existant, notice_version, document_id, user_agent, \
+                     status_token_hash, email_token_hash, created_at, updated_at, identity_key, \
+                     decided_by, decided_at, document_verified, document_delete_after) VALUES ($1, \
+                     $2, 'validee', 'gestionnaire', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+                     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, \
+                     $28, $29, $29, $30, $31, $29, $32, $33) RETURNING id",
+                ),
+                r,
+                &prenoms,
+                at,
+                &key,
             )
-            .bind(&r.reference)
-            .bind(r.site_id)
-            .bind(false)
-            .bind(&r.civilite)
-            .bind(&r.nom_naissance)
-            .bind(&prenoms)
-            .bind(&r.date_naissance)
-            .bind(&r.lieu_commune_cog)
-            .bind(&r.lieu_pays_cog)
-            .bind(&r.lieu_ville_etrangere)
-            .bind(&r.lieu_commune_libre)
-            .bind(&r.lieu_departement_libre)
-            .bind(r.lieu_commune_libre.is_some())
-            .bind(&r.email)
-            .bind(&r.mobile)
-            .bind(&r.finess)
-            .bind(&r.nom_exercice)
-            .bind(&r.prenom_exercice)
-            .bind(&r.metier)
-            .bind(&r.role)
-            .bind(&r.mode_exercice)
-            .bind(&r.date_prise_fonction)
-            .bind(&r.rpps_existant)
-            .bind(&r.notice_version)
-            .bind(&r.document_id)
-            .bind(&r.user_agent)
-            .bind(&r.status_token_hash)
-            .bind(&r.email_token_hash)
-            .bind(at)
-            .bind(&key)
+            // After the submission's 30 parameters: who decided, the "pièce vérifiée" line, the retention.
             .bind(input.gestionnaire_id)
             .bind(&verified)
             .bind(delete_after)
             .fetch_one(&mut *tx)
             .await
-            .map_err(|err| {
-                if is_unique_violation(&err) {
-                    StorageError::Conflict(None)
-                } else {
-                    err.into()
-                }
-            })?;
+            .map_err(request_error)?;
             tx.bump(r.site_id, "validee", 1).await?;
             let identity_reused = existing.is_some();
             let (professional_id, number) = match existing {
