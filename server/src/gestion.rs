@@ -391,6 +391,13 @@ pub async fn detail(
             nom,
             departement: d.lieu_departement_libre.clone().unwrap_or_default(),
         });
+    let lieu_naissance = json::BirthPlaceInput {
+        commune_cog: d.lieu_commune_cog.clone(),
+        pays_cog: d.lieu_pays_cog.clone(),
+        ville_etrangere: d.lieu_ville_etrangere.clone(),
+    };
+    let lieu_naissance_libelle =
+        crate::reference::shared().birthplace_label(&lieu_naissance, commune_libre.as_ref());
     let possible_duplicate = !duplicate_identities.is_empty() || !duplicate_requests.is_empty();
     let dto = json::DemandeDetail {
         id: d.id,
@@ -410,12 +417,9 @@ pub async fn detail(
         nom_naissance: d.nom_naissance.clone(),
         prenoms: prenoms_from_stored(&d.prenoms),
         date_naissance: d.date_naissance.clone(),
-        lieu_naissance: json::BirthPlaceInput {
-            commune_cog: d.lieu_commune_cog.clone(),
-            pays_cog: d.lieu_pays_cog.clone(),
-            ville_etrangere: d.lieu_ville_etrangere.clone(),
-        },
+        lieu_naissance,
         commune_libre,
+        lieu_naissance_libelle,
         email: d.email.clone(),
         email_confirmed: d.email_confirmed_at.is_some(),
         mobile: d.mobile.clone(),

@@ -22,6 +22,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use serde::Serialize;
+use shared::api as json;
 use shared::nomenclature::fold;
 use utoipa::ToSchema;
 
@@ -791,6 +792,44 @@ impl ReferenceData {
         })
     }
 
+    /// A birth place as a person reads it to compare with an identity document: the commune with its
+    /// département's name ("Ajaccio (Corse-du-Sud)"), the town with its country ("Madrid (Espagne)"), or the
+    /// country alone. A code these data do not know is given as is; nothing at all gives an empty text.
+    pub fn birthplace_label(
+        &self,
+        place: &json::BirthPlaceInput,
+        commune_libre: Option<&json::CommuneLibreInput>,
+    ) -> String {
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        if let Some(typed) = commune_libre {
+            return shared::format::commune(&typed.nom, &typed.departement);
+        }
+        if let Some(code) = given(&place.commune_cog) {
+            return match self.communes_by_code(&code).first() {
+                Some(commune) => shared::format::commune(&commune.name, &commune.departement),
+                None => code,
+            };
+        }
+        let Some(code) = given(&place.pays_cog) else {
+            return String::new();
+        };
+        let country = match self.pays_by_code(&code) {
+            Some(pays) => pays.name,
+            None if code == shared::birthplace::FRANCE_COUNTRY_CODE => "France".to_owned(),
+            None => code,
+        };
+        match given(&place.ville_etrangere) {
+            Some(town) => format!("{town} ({country})"),
+            None => country,
+        }
+    }
+
     fn commune_hit(&self, c: &Commune) -> CommuneHit {
         let current_name = c.current_code.and_then(|code| {
             self.entries_with_code(code)
@@ -845,6 +884,42 @@ mod tests {
 
     fn pays_codes(hits: &[PaysHit]) -> Vec<&str> {
         hits.iter().map(|h| h.code.as_str()).collect()
+    }
+
+    #[test]
+    fn birthplaces_read_as_a_commune_with_its_departement_or_a_town_with_its_country() {
+        let place = |commune: Option<&str>, pays: Option<&str>, ville: Option<&str>| {
+            json::BirthPlaceInput {
+                commune_cog: commune.map(str::to_owned),
+                pays_cog: pays.map(str::to_owned),
+                ville_etrangere: ville.map(str::to_owned),
+            }
+        };
+        let label = |p: &json::BirthPlaceInput| DATA.birthplace_label(p, None);
+        assert_eq!(
+            label(&place(Some("2A004"), None, None)),
+            "Ajaccio (Corse-du-Sud)"
+        );
+        assert_eq!(
+            label(&place(Some("75115"), None, None)),
+            "Paris 15e Arrondissement (Paris)"
+        );
+        assert_eq!(
+            label(&place(None, Some("99134"), Some(" Madrid "))),
+            "Madrid (Espagne)"
+        );
+        assert_eq!(label(&place(None, Some("99134"), Some(""))), "Espagne");
+        assert_eq!(label(&place(Some("00000"), None, None)), "00000");
+        assert_eq!(label(&place(None, Some("99999"), None)), "99999");
+        assert_eq!(label(&place(None, None, None)), "");
+        let typed = json::CommuneLibreInput {
+            nom: "Bône".to_owned(),
+            departement: "2B".to_owned(),
+        };
+        assert_eq!(
+            DATA.birthplace_label(&place(None, None, None), Some(&typed)),
+            "Bône (Haute-Corse)"
+        );
     }
 
     #[test]

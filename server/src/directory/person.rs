@@ -40,6 +40,17 @@ pub async fn detail(
         .storage
         .other_active_situations(p.id, &site_ids)
         .await?;
+    let lieu_naissance = json::BirthPlaceInput {
+        commune_cog: p.lieu_commune_cog,
+        pays_cog: p.lieu_pays_cog,
+        ville_etrangere: p.lieu_ville_etrangere,
+    };
+    let commune_libre = p.lieu_commune_libre.map(|nom| json::CommuneLibreInput {
+        nom,
+        departement: p.lieu_departement_libre.unwrap_or_default(),
+    });
+    let lieu_naissance_libelle =
+        crate::reference::shared().birthplace_label(&lieu_naissance, commune_libre.as_ref());
     let dto = json::ProfessionalDetail {
         id: p.id,
         rpps: p.rpps,
@@ -47,15 +58,9 @@ pub async fn detail(
         nom_naissance: p.nom_naissance,
         prenoms: prenoms_from_stored(&p.prenoms),
         date_naissance: p.date_naissance,
-        lieu_naissance: json::BirthPlaceInput {
-            commune_cog: p.lieu_commune_cog,
-            pays_cog: p.lieu_pays_cog,
-            ville_etrangere: p.lieu_ville_etrangere,
-        },
-        commune_libre: p.lieu_commune_libre.map(|nom| json::CommuneLibreInput {
-            nom,
-            departement: p.lieu_departement_libre.unwrap_or_default(),
-        }),
+        lieu_naissance,
+        commune_libre,
+        lieu_naissance_libelle,
         email: p.email,
         mobile: p.mobile,
         nom_exercice: p.nom_exercice,
