@@ -74,7 +74,7 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes a password with argon2id (on the blocking pool: it takes tens of milliseconds).
+/// Hashes a password with argon2id (on the blocking pool: it is slow by design, see ARCHITECTURE.md).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];

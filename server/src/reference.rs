@@ -14,9 +14,8 @@
 //! before `10e`), then code.
 //!
 //! Names are folded once at load into sorted indexes (every word start, the names without spaces, postcodes), so
-//! a prefix search is a few binary searches; the substring fallback scans one concatenated string. Measured in a
-//! release build: 15–60 µs for a typical query, about 200 µs when the substring fallback runs; load about
-//! 120 ms (several hundred in a debug build: load once per process).
+//! a prefix search is a few binary searches; the substring fallback scans one concatenated string. The load is
+//! the costly part, hence once per process (timings: see ARCHITECTURE.md).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -478,8 +477,7 @@ fn prefix_range<'a, T>(
 }
 
 impl ReferenceData {
-    /// Parses the embedded data and builds the indexes (tens of milliseconds in a release build: call it once, at
-    /// startup).
+    /// Parses the embedded data and builds the indexes (costly: call it once, at startup).
     ///
     /// # Panics
     /// If the embedded files are malformed, which the unit tests rule out.
@@ -855,7 +853,7 @@ impl ReferenceData {
 }
 
 /// The process-wide reference data, parsed on first use and shared by every [`crate::AppState`] of the process
-/// (a debug-build load takes close to a second: tests start many applications).
+/// (a debug build loads it slowly, and tests start many applications: see ARCHITECTURE.md).
 pub fn shared() -> &'static ReferenceData {
     static DATA: std::sync::LazyLock<ReferenceData> = std::sync::LazyLock::new(ReferenceData::load);
     &DATA

@@ -84,8 +84,7 @@ impl Storage {
         }
         // Walking the name index and probing each person's situations is fastest when the scope holds a good
         // share of everyone; for a small establishment on a shared instance it would walk the whole national
-        // list, so its situations are collected first instead (measured on SQLite with 100 000 people: at most
-        // ~80 ms from 20 000 situations, against seconds for a walk that finds nobody).
+        // list, so its situations are collected first instead, up to SMALL_SCOPE (see ARCHITECTURE.md).
         let scope_sql = format!(
             "SELECT COUNT(*) FROM situations s WHERE s.site_id IN ({})",
             in_list(&filter.sites)
