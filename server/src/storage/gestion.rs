@@ -87,10 +87,9 @@ const GESTIONNAIRE_COLUMNS: &str = "id, email, nom, password_hash, disabled_at, 
 
 /// Sites covered by gestionnaire `$1` (directly, or through their entité juridique).
 pub(super) const SCOPE_SITES: &str = "(SELECT a.site_id FROM gestionnaire_attachments a \
-                                      WHERE a.gestionnaire_id = $1 AND a.site_id IS NOT NULL \
-                                      UNION SELECT s.id FROM sites s JOIN gestionnaire_attachments \
-                                      a ON a.establishment_id = s.establishment_id WHERE \
-                                      a.gestionnaire_id = $1)";
+     WHERE a.gestionnaire_id = $1 AND a.site_id IS NOT NULL \
+     UNION SELECT s.id FROM sites s JOIN gestionnaire_attachments a ON a.establishment_id = s.establishment_id \
+     WHERE a.gestionnaire_id = $1)";
 
 impl Storage {
     /// Writes one audit entry on its own.

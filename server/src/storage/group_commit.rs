@@ -181,8 +181,8 @@ pub const LOG_SIZE_LIMIT_BYTES: i64 = RESTART_LOG_AT_BYTES + RESTART_LOG_AT_BYTE
 
 /// Copies the log into the database file in the background. SQLite's automatic checkpoint runs inside the commit
 /// that crosses 1 000 pages, holding the write lock while it copies and syncs megabytes: the writers queued behind
-/// it waited (for how long: see ARCHITECTURE.md). A `PASSIVE` checkpoint from another connection runs beside the writers and
-/// readers instead.
+/// it waited (for how long: see ARCHITECTURE.md). A `PASSIVE` checkpoint from another connection runs beside the
+/// writers and readers instead.
 ///
 /// SQLite writes the log from its start again only when a write begins while the whole log is copied and no reader
 /// uses it. Under steady writes a `PASSIVE` checkpoint never catches up (new commits land while it copies), so the

@@ -110,38 +110,32 @@ pub struct StatusRecord {
     pub email_confirmed_at: Option<OffsetDateTime>,
 }
 
-const STATUS_SELECT: &str = "SELECT p.reference, p.status, p.status_detail, p.rpps, s.nom AS \
-                             site_nom, p.created_at, p.updated_at, p.email_confirmed_at \
-                             FROM pre_registrations p JOIN sites s ON s.id = p.site_id";
+const STATUS_SELECT: &str = "SELECT p.reference, p.status, p.status_detail, p.rpps, s.nom AS site_nom, \
+     p.created_at, p.updated_at, p.email_confirmed_at \
+     FROM pre_registrations p JOIN sites s ON s.id = p.site_id";
 
 /// A submission's request row (`$1`..`$30`), returning its id. See [`bind_request`].
 const INSERT_REQUEST_SQL: &str = "INSERT INTO pre_registrations (reference, site_id, status, \
-                                  etat_civil_certifie, civilite, nom_naissance, prenoms, \
-                                  date_naissance, lieu_commune_cog, lieu_pays_cog, \
-                                  lieu_ville_etrangere, lieu_commune_libre, \
-                                  lieu_departement_libre, commune_saisie_libre, email, mobile, \
-                                  finess, nom_exercice, prenom_exercice, metier, role, \
-                                  mode_exercice, date_prise_fonction, rpps_existant, \
-                                  notice_version, document_id, user_agent, status_token_hash, \
-                                  email_token_hash, created_at, updated_at, identity_key) VALUES \
-                                  ($1, $2, 'recue', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-                                  $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
-                                  $26, $27, $28, $29, $29, $30) RETURNING id";
+     etat_civil_certifie, civilite, nom_naissance, prenoms, date_naissance, lieu_commune_cog, lieu_pays_cog, \
+     lieu_ville_etrangere, lieu_commune_libre, lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
+     nom_exercice, prenom_exercice, metier, role, mode_exercice, date_prise_fonction, rpps_existant, \
+     notice_version, document_id, user_agent, status_token_hash, email_token_hash, created_at, updated_at, \
+     identity_key) \
+     VALUES ($1, $2, 'recue', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+     $21, $22, $23, $24, $25, $26, $27, $28, $29, $29, $30) RETURNING id";
 
 /// Gestionnaires of site `$1` have something new since `$2`: the notifier batches their emails.
-const NOTIFY_SITE_SQL: &str = "INSERT INTO gestionnaire_notifications (gestionnaire_id, \
-                               pending_since) SELECT g.id, $2 FROM gestionnaires g WHERE \
-                               g.disabled_at IS NULL AND g.id IN (SELECT a.gestionnaire_id FROM \
-                               gestionnaire_attachments a WHERE a.site_id = $1 OR \
-                               a.establishment_id = (SELECT s.establishment_id FROM sites s WHERE \
-                               s.id = $1)) ON CONFLICT (gestionnaire_id) DO UPDATE SET \
-                               pending_since = COALESCE(gestionnaire_notifications.pending_since, \
-                               excluded.pending_since)";
+const NOTIFY_SITE_SQL: &str = "INSERT INTO gestionnaire_notifications (gestionnaire_id, pending_since) \
+     SELECT g.id, $2 FROM gestionnaires g WHERE g.disabled_at IS NULL AND g.id IN \
+     (SELECT a.gestionnaire_id FROM gestionnaire_attachments a WHERE a.site_id = $1 \
+      OR a.establishment_id = (SELECT s.establishment_id FROM sites s WHERE s.id = $1)) \
+     ON CONFLICT (gestionnaire_id) DO UPDATE SET pending_since = \
+     COALESCE(gestionnaire_notifications.pending_since, excluded.pending_since)";
 
 /// The audit entry of the request of reference `$4` (its subject names the request's id).
 const AUDIT_REQUEST_SQL: &str = "INSERT INTO audit_log (at, actor, action, subject, details) \
-                                 SELECT $1, $2, 'pre_registration.create', 'pre_registration:' || \
-                                 id, $3 FROM pre_registrations WHERE reference = $4";
+     SELECT $1, $2, 'pre_registration.create', 'pre_registration:' || id, $3 \
+     FROM pre_registrations WHERE reference = $4";
 
 /// Binds [`INSERT_REQUEST_SQL`]'s parameters, in order (a CAS 1 registration's request starts with the same 30).
 pub(super) fn bind_request<'q, DB, O>(

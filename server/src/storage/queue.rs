@@ -211,21 +211,16 @@ pub struct DecisionInput<'a> {
     pub document_delete_after: Option<OffsetDateTime>,
 }
 
-const DEMANDE_SELECT: &str = "SELECT p.id, p.reference, p.site_id, s.nom AS site_nom, s.finess AS \
-                              site_finess, p.status, p.status_detail, p.rpps, p.civilite, \
-                              p.nom_naissance, p.prenoms, p.date_naissance, p.lieu_commune_cog, \
-                              p.lieu_pays_cog, p.lieu_ville_etrangere, p.lieu_commune_libre, \
-                              p.lieu_departement_libre, p.commune_saisie_libre, p.email, \
-                              p.email_confirmed_at, p.mobile, p.finess, p.nom_exercice, \
-                              p.prenom_exercice, p.metier, p.role, p.mode_exercice, \
-                              p.date_prise_fonction, p.rpps_existant, p.notice_version, \
-                              p.document_id, d.content_type AS document_content_type, \
-                              (d.deleted_at IS NOT NULL) AS document_deleted, p.document_verified, \
-                              p.identity_key, p.returned_count, p.corrections, p.reason_code, \
-                              p.decided_at, g.nom AS decided_by_nom, p.created_at, p.updated_at \
-                              FROM pre_registrations p JOIN sites s ON s.id = p.site_id JOIN \
-                              documents d ON d.id = p.document_id LEFT JOIN gestionnaires g ON \
-                              g.id = p.decided_by";
+const DEMANDE_SELECT: &str = "SELECT p.id, p.reference, p.site_id, s.nom AS site_nom, s.finess AS site_finess, \
+     p.status, p.status_detail, p.rpps, p.civilite, p.nom_naissance, p.prenoms, p.date_naissance, \
+     p.lieu_commune_cog, p.lieu_pays_cog, p.lieu_ville_etrangere, p.lieu_commune_libre, p.lieu_departement_libre, \
+     p.commune_saisie_libre, p.email, p.email_confirmed_at, p.mobile, p.finess, p.nom_exercice, p.prenom_exercice, \
+     p.metier, p.role, p.mode_exercice, p.date_prise_fonction, p.rpps_existant, p.notice_version, p.document_id, \
+     d.content_type AS document_content_type, (d.deleted_at IS NOT NULL) AS document_deleted, p.document_verified, \
+     p.identity_key, p.returned_count, p.corrections, p.reason_code, p.decided_at, g.nom AS decided_by_nom, \
+     p.created_at, p.updated_at \
+     FROM pre_registrations p JOIN sites s ON s.id = p.site_id JOIN documents d ON d.id = p.document_id \
+     LEFT JOIN gestionnaires g ON g.id = p.decided_by";
 
 impl Storage {
     /// One page of the queue, oldest first: one indexed branch per (site, status), merged.

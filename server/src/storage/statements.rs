@@ -17,14 +17,12 @@ pub(super) const AUDIT_SQL: &str =
     "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)";
 
 /// An email queued in the outbox (`$1`..`$5`: recipient, subject, text and HTML bodies, at).
-pub(super) const OUTBOX_SQL: &str = "INSERT INTO mail_outbox (recipient, subject, text_body, \
-                                     html_body, created_at, attempts, next_attempt_at) VALUES ($1, \
-                                     $2, $3, $4, $5, 0, $5)";
+pub(super) const OUTBOX_SQL: &str = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, \
+     created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)";
 
 /// Adds `$3` to the count of site `$1` in status `$2`.
-pub(super) const BUMP_SQL: &str = "INSERT INTO queue_counts (site_id, status, n) VALUES ($1, $2, \
-                                   $3) ON CONFLICT (site_id, status) DO UPDATE SET n = \
-                                   queue_counts.n + $3";
+pub(super) const BUMP_SQL: &str = "INSERT INTO queue_counts (site_id, status, n) VALUES ($1, $2, $3) \
+     ON CONFLICT (site_id, status) DO UPDATE SET n = queue_counts.n + $3";
 
 /// Statuses of a request still waiting for a gestionnaire (or for the professional's corrections).
 pub(super) const PENDING: &str = "('recue', 'en_cours', 'a_completer')";

@@ -74,11 +74,9 @@ pub struct ProfessionalRecord {
     pub ecps_activated_at: Option<OffsetDateTime>,
 }
 
-const PROFESSIONAL_COLUMNS: &str = "p.id, p.rpps, p.civilite, p.nom_naissance, p.prenoms, \
-                                    p.date_naissance, p.lieu_commune_cog, p.lieu_pays_cog, \
-                                    p.lieu_ville_etrangere, p.lieu_commune_libre, \
-                                    p.lieu_departement_libre, p.email, p.mobile, p.nom_exercice, \
-                                    p.prenom_exercice, p.identity_key, p.ecps_activated_at";
+const PROFESSIONAL_COLUMNS: &str = "p.id, p.rpps, p.civilite, p.nom_naissance, p.prenoms, p.date_naissance, \
+     p.lieu_commune_cog, p.lieu_pays_cog, p.lieu_ville_etrangere, p.lieu_commune_libre, p.lieu_departement_libre, \
+     p.email, p.mobile, p.nom_exercice, p.prenom_exercice, p.identity_key, p.ecps_activated_at";
 
 /// One situation d'exercice with its site's name.
 #[derive(Debug, Clone, FromRow)]
@@ -98,10 +96,9 @@ pub struct SituationRecord {
     pub end_reason: Option<String>,
 }
 
-const SITUATION_SELECT: &str = "SELECT s.id, s.professional_id, s.site_id, t.nom AS site_nom, \
-                                s.nom_exercice, s.prenom_exercice, s.metier, s.role, \
-                                s.mode_exercice, s.date_prise_fonction, s.active, s.end_date, \
-                                s.end_reason FROM situations s JOIN sites t ON t.id = s.site_id";
+const SITUATION_SELECT: &str = "SELECT s.id, s.professional_id, s.site_id, t.nom AS site_nom, s.nom_exercice, \
+     s.prenom_exercice, s.metier, s.role, s.mode_exercice, s.date_prise_fonction, s.active, s.end_date, \
+     s.end_reason FROM situations s JOIN sites t ON t.id = s.site_id";
 
 /// An audit row of a person's history, with the acting gestionnaire's name when there is one.
 #[derive(Debug, Clone, FromRow)]
