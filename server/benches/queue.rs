@@ -23,8 +23,8 @@ use sqlx::{Connection, Executor, PgConnection};
 
 const PASSWORD: &str = "Correct-Horse-Battery-9";
 const SITES: u32 = 10;
-/// Page requests per size. The p99 of 400 was the 5th slowest request, and one or two disturbances moved it from
-/// 1.5 to 2.6 ms between runs of the same build; 2 000 (20 beyond the p99, about 2.5 s) steady it.
+/// Page requests per size: enough that one or two disturbances do not move the p99 between runs of the same build
+/// (see ARCHITECTURE.md).
 const SAMPLES: usize = 2000;
 
 struct TempDir(std::path::PathBuf);

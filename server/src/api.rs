@@ -7,20 +7,17 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use shared::api as json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::startup::AppState;
-use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord, search_words};
+use crate::storage::{SEARCH_LIMIT, SiteMatch, SiteRecord};
 use crate::{auth, directory, ecps, embed, gestion, places, preregistrations};
-
-/// Shortest structure search, in letters or digits.
-pub const MIN_QUERY_CHARS: usize = 2;
-/// Longest structure search, in characters.
-pub const MAX_QUERY_CHARS: usize = 100;
 
 /// The `/api` router (nested under `/api` by [`crate::router`]).
 pub fn router(state: AppState) -> Router<AppState> {
@@ -34,41 +31,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/gestion/demandes/{id}/document", get(gestion::document))
         .route("/v1/gestion/demandes/{id}/decision", post(gestion::decide))
         // Directory: CAS 1 registrations, the establishment's professionals, their situations d'exercice.
-        .route("/v1/gestion/enregistrements", post(directory::register))
-        .route(
-            "/v1/gestion/enregistrements/verification",
-            post(directory::verify),
-        )
-        .route("/v1/gestion/professionnels", get(directory::list))
-        .route("/v1/gestion/professionnels/{id}", get(directory::detail))
-        .route(
-            "/v1/gestion/professionnels/{id}/historique",
-            get(directory::history),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/exercice",
-            put(directory::update_exercice),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/etat-civil",
-            put(directory::correct_etat_civil),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/contact",
-            put(directory::correct_contact),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/situations",
-            post(directory::add_situation),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/situations/{situation_id}",
-            put(directory::update_situation),
-        )
-        .route(
-            "/v1/gestion/professionnels/{id}/situations/{situation_id}/cloture",
-            post(directory::close_situation),
-        )
+        .merge(directory::routes())
         // Embedding the form in intranets (issue 6): the allowed origins per entité juridique.
         .route(
             "/v1/gestion/integration/origines",
@@ -83,15 +46,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             auth::csrf,
         ));
     // e-CPS activation and the professional's own space (issue 5): CSRF rules apply to every POST/PUT.
-    let ecps = Router::new()
-        .route("/v1/activation/start", post(ecps::start))
-        .route("/v1/activation/confirm", post(ecps::confirm))
-        .route("/v1/espace/sign-out", post(ecps::sign_out))
-        .route("/v1/espace/profil", get(ecps::profil))
-        .route("/v1/espace/contact", post(ecps::contact_start))
-        .route("/v1/espace/contact/confirm", post(ecps::contact_confirm))
-        .route("/v1/espace/exercice", put(ecps::exercice))
-        .route_layer(axum::middleware::from_fn_with_state(state, auth::csrf));
+    let ecps = ecps::routes().route_layer(axum::middleware::from_fn_with_state(state, auth::csrf));
     Router::new()
         .merge(gestion)
         .merge(ecps)
@@ -115,6 +70,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(not_found)
+}
+
+/// A moment as the API writes it: RFC 3339 (UTC, as the database gives it back).
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
 }
 
 async fn not_found() -> ApiError {
@@ -206,24 +166,14 @@ pub async fn structures(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<StructureQuery>,
 ) -> Result<ApiJson<StructureSearch>, ApiError> {
-    let q = params.q.unwrap_or_default();
-    let q = q.trim();
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::field(
-            "q",
-            format!("La recherche ne doit pas dépasser {MAX_QUERY_CHARS} caractères."),
-        ));
-    }
-    let searchable: usize = search_words(q).iter().map(|w| w.chars().count()).sum();
-    if searchable < MIN_QUERY_CHARS {
-        return Err(ApiError::field(
-            "q",
-            format!(
-                "Saisissez au moins {MIN_QUERY_CHARS} lettres ou chiffres du nom, de la commune ou du FINESS de la \
-                 structure."
-            ),
-        ));
-    }
+    let q = shared::search::check_query(params.q.as_deref().unwrap_or_default()).map_err(
+        |problem| {
+            ApiError::field(
+                "q",
+                problem.message("du nom, de la commune ou du FINESS de la structure"),
+            )
+        },
+    )?;
     let found = state.storage.search_sites(q, SEARCH_LIMIT).await?;
     Ok(ApiJson(StructureSearch {
         structures: found.into_iter().map(StructureMatch::from).collect(),
@@ -285,24 +235,24 @@ pub async fn openapi_json() -> impl IntoResponse {
         embed::list,
         embed::add,
         embed::remove,
-        ecps::start,
-        ecps::confirm,
-        ecps::sign_out,
-        ecps::profil,
-        ecps::contact_start,
-        ecps::contact_confirm,
-        ecps::exercice,
-        directory::verify,
-        directory::register,
-        directory::list,
-        directory::detail,
-        directory::history,
-        directory::update_exercice,
-        directory::correct_etat_civil,
-        directory::correct_contact,
-        directory::add_situation,
-        directory::update_situation,
-        directory::close_situation,
+        ecps::activation::start,
+        ecps::activation::confirm,
+        ecps::activation::sign_out,
+        ecps::espace::profil,
+        ecps::espace::contact_start,
+        ecps::espace::contact_confirm,
+        ecps::espace::exercice,
+        directory::registration::verify,
+        directory::registration::register,
+        directory::search::list,
+        directory::person::detail,
+        directory::history::history,
+        directory::person::update_exercice,
+        directory::corrections::correct_etat_civil,
+        directory::corrections::correct_contact,
+        directory::situations::add_situation,
+        directory::situations::update_situation,
+        directory::situations::close_situation,
         openapi_json,
     ),
     components(schemas(json::ErrorEnvelope)),
@@ -659,8 +609,8 @@ impl utoipa::Modify for RealResponses {
                         parameter.schema = Some(
                             ObjectBuilder::new()
                                 .schema_type(Type::String)
-                                .min_length(Some(MIN_QUERY_CHARS))
-                                .max_length(Some(MAX_QUERY_CHARS))
+                                .min_length(Some(shared::search::MIN_QUERY_CHARS))
+                                .max_length(Some(shared::search::MAX_QUERY_CHARS))
                                 .into(),
                         );
                     }

@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use shared::FieldErrors;
 use shared::api as json;
-use time::format_description::well_known::Rfc3339;
 
+use crate::api::rfc3339;
 use crate::client_ip::ClientIp;
 use crate::config::Config;
 use crate::error::{ApiError, ApiJson};
@@ -74,7 +74,7 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes a password with argon2id (on the blocking pool: it takes tens of milliseconds).
+/// Hashes a password with argon2id (on the blocking pool: it is slow by design, see ARCHITECTURE.md).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
@@ -313,10 +313,6 @@ impl FromRequestParts<AppState> for GestionnaireSession {
     }
 }
 
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
 async fn me_of(
     state: &AppState,
     gestionnaire: &GestionnaireRecord,
@@ -508,11 +504,16 @@ pub async fn sign_out(
         .storage
         .delete_session(&session.session, Some("auth.sign_out"), json!({}))
         .await?;
+    Ok(signed_out(&state.config))
+}
+
+/// `204` with the session cookie cleared: the answer of both sign-outs.
+pub fn signed_out(config: &Config) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
-        .insert(header::SET_COOKIE, set_cookie(&state.config, "", None));
-    Ok(response)
+        .insert(header::SET_COOKIE, set_cookie(config, "", None));
+    response
 }
 
 /// The signed-in gestionnaire and their sites.

@@ -3,78 +3,33 @@
 //! Used by rate limits and audit entries: a forged header from an untrusted peer must not let a client pick the
 //! address it is counted under.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use ipnet::IpNet;
 
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-/// One IPv4 or IPv6 network (`10.0.0.0/8`, `::1`, `192.168.1.7`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpNetwork {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl IpNetwork {
-    /// Parses an address or a CIDR network; host bits must be zero.
-    pub fn parse(raw: &str) -> Result<Self, TrustedProxiesError> {
-        let invalid = || TrustedProxiesError(raw.to_owned());
-        let (addr_part, prefix_part) = match raw.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (raw, None),
-        };
-        let addr: IpAddr = addr_part.parse().map_err(|_| invalid())?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix_part {
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(invalid)?,
-            None => max,
-        };
-        let network = Self { addr, prefix };
-        if network.masked(addr) != addr {
-            return Err(invalid());
-        }
-        Ok(network)
+/// Parses an address (`::1`, `192.168.1.7`) or a CIDR network (`10.0.0.0/8`) whose host bits are zero.
+fn parse_network(raw: &str) -> Result<IpNet, TrustedProxiesError> {
+    let invalid = || TrustedProxiesError(raw.to_owned());
+    let network = match raw.parse::<IpNet>() {
+        Ok(network) => network,
+        Err(_) => IpNet::from(raw.parse::<IpAddr>().map_err(|_| invalid())?),
+    };
+    // `10.0.0.1/8` is most likely a typo for an address or a network: refused rather than guessed.
+    if network.trunc() != network {
+        return Err(invalid());
     }
-
-    fn masked(&self, ip: IpAddr) -> IpAddr {
-        match ip {
-            IpAddr::V4(v4) => {
-                let bits = u32::from(v4);
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                IpAddr::V4(Ipv4Addr::from(bits & mask))
-            }
-            IpAddr::V6(v6) => {
-                let bits = u128::from(v6);
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                IpAddr::V6(Ipv6Addr::from(bits & mask))
-            }
-        }
-    }
-
-    /// True when `ip` belongs to this network (IPv4-mapped IPv6 addresses count as IPv4).
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        self.addr.is_ipv4() == ip.is_ipv4() && self.masked(ip) == self.addr
-    }
+    Ok(network)
 }
 
 /// The configured list of trusted proxies (`ENROLE_TRUSTED_PROXIES`), empty by default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNetwork>);
+pub struct TrustedProxies(Vec<IpNet>);
 
 /// A list entry that is neither an IP address nor a CIDR network.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +46,7 @@ impl TrustedProxies {
         list.split([',', ' ', '\t', '\n'])
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(IpNetwork::parse)
+            .map(parse_network)
             .collect::<Result<Vec<_>, _>>()
             .map(Self)
     }
@@ -100,22 +55,17 @@ impl TrustedProxies {
         self.0.is_empty()
     }
 
+    /// Whether `ip` belongs to one of the networks (an IPv4-mapped IPv6 address counts as IPv4).
     pub fn is_trusted(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|n| n.contains(ip))
-    }
-}
-
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
+        let ip = ip.to_canonical();
+        self.0.iter().any(|network| network.contains(&ip))
     }
 }
 
 /// The address of the client: the TCP peer, unless the peer is a trusted proxy, in which case the right-most
 /// `X-Forwarded-For` entry that is not itself a trusted proxy (entries on the left can be forged by the client).
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
-    let peer = canonical(peer);
+    let peer = peer.to_canonical();
     if !trusted.is_trusted(peer) {
         return peer;
     }
@@ -128,7 +78,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) ->
         .map(str::trim)
         .collect::<Vec<_>>();
     for hop in hops.into_iter().rev() {
-        let Ok(ip) = hop.parse::<IpAddr>().map(canonical) else {
+        let Ok(ip) = hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
             // A malformed entry: stop believing anything further to the left.
             break;
         };
@@ -197,6 +147,12 @@ mod tests {
         assert!(t.is_trusted(ip("fd12::1")));
         assert!(t.is_trusted(ip("::ffff:10.1.2.3")));
         assert!(!t.is_trusted(ip("11.0.0.1")));
+        assert!(!t.is_trusted(ip("::ffff:11.0.0.1")));
+        // An IPv6 network does not take in IPv4 addresses, mapped or not.
+        let v6 = TrustedProxies::parse("::/0").expect("every IPv6 address");
+        assert!(v6.is_trusted(ip("2001:db8::1")));
+        assert!(!v6.is_trusted(ip("10.0.0.1")));
+        assert!(!v6.is_trusted(ip("::ffff:10.0.0.1")));
     }
 
     #[test]
@@ -207,6 +163,10 @@ mod tests {
             "proxy.local",
             "::1/129",
             "1.2.3",
+            "10.0.0.0/",
+            "/8",
+            "fd00::1/8",
+            "10.0.0.0/8/8",
         ] {
             assert!(TrustedProxies::parse(bad).is_err(), "{bad}");
         }
@@ -249,6 +209,20 @@ mod tests {
         assert_eq!(
             client_ip(ip("10.0.0.1"), &xff("garbage"), &trusted),
             ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_count_as_ipv4_on_both_sides() {
+        let trusted = TrustedProxies::parse("10.0.0.0/8").expect("list");
+        // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d.
+        assert_eq!(
+            client_ip(ip("::ffff:10.0.0.1"), &xff("::ffff:198.51.100.4"), &trusted),
+            ip("198.51.100.4")
+        );
+        assert_eq!(
+            client_ip(ip("::ffff:203.0.113.9"), &xff("1.1.1.1"), &trusted),
+            ip("203.0.113.9")
         );
     }
 }

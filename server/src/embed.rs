@@ -19,11 +19,11 @@ use axum::routing::get;
 use serde::Deserialize;
 use shared::api as json;
 use shared::embed::EmbedOrigin;
-use time::format_description::well_known::Rfc3339;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 use utoipa::IntoParams;
 
+use crate::api::rfc3339;
 use crate::auth::GestionnaireSession;
 use crate::error::{ApiError, ApiJson};
 use crate::layers::{CONTENT_SECURITY_POLICY, FramingByPolicy};
@@ -193,7 +193,7 @@ fn origin_dto(record: EmbedOriginRecord) -> json::EmbedOriginRow {
         entite_juridique_id: record.establishment_id,
         insecure: record.origin.starts_with("http://"),
         origin: record.origin,
-        created_at: record.created_at.format(&Rfc3339).unwrap_or_default(),
+        created_at: rfc3339(record.created_at),
     }
 }
 

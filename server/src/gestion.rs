@@ -11,27 +11,20 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::FieldErrors;
 use shared::api as json;
+use shared::format::ParisTime;
 use shared::nomenclature::{Metier, ModeExercice, Role};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::IntoParams;
 
+use crate::api::rfc3339;
 use crate::auth::GestionnaireSession;
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::mail;
 use crate::startup::AppState;
 use crate::storage::{
     ALL_STATUSES, Decision, DecisionInput, DecisionOutcome, DemandeRecord, OPEN_STATUSES,
-    QueueFilter, QueueRecord, now,
+    QueueFilter, QueueRecord, now, prenoms_from_stored,
 };
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
-fn prenoms(stored: &str) -> Vec<String> {
-    serde_json::from_str(stored).unwrap_or_default()
-}
 
 fn status_code(stored: &str) -> Result<json::PreRegistrationStatusCode, ApiError> {
     json::PreRegistrationStatusCode::parse(stored)
@@ -100,7 +93,7 @@ fn row_dto(row: QueueRecord, today: OffsetDateTime) -> Result<json::QueueRow, Ap
         site_id: row.site_id,
         site_nom: row.site_nom,
         nom_naissance: row.nom_naissance,
-        prenoms: prenoms(&row.prenoms),
+        prenoms: prenoms_from_stored(&row.prenoms),
         nom_exercice: row.nom_exercice,
         prenom_exercice: row.prenom_exercice,
         metier: row.metier,
@@ -255,17 +248,10 @@ pub async fn queue(
         .into_response())
 }
 
-fn folded(text: &str) -> String {
-    shared::nomenclature::fold(text)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect()
-}
-
 fn first_prenom(stored: &str) -> String {
-    prenoms(stored)
+    prenoms_from_stored(stored)
         .first()
-        .map(|p| folded(p))
+        .map(|p| shared::search::compact(p))
         .unwrap_or_default()
 }
 
@@ -345,7 +331,7 @@ pub async fn detail(
             (!why.is_empty()).then(|| json::IdentityCandidate {
                 rpps: i.rpps,
                 nom_naissance: i.nom_naissance,
-                prenoms: prenoms(&i.prenoms),
+                prenoms: prenoms_from_stored(&i.prenoms),
                 date_naissance: i.date_naissance,
                 nom_exercice: i.nom_exercice,
                 prenom_exercice: i.prenom_exercice,
@@ -405,6 +391,13 @@ pub async fn detail(
             nom,
             departement: d.lieu_departement_libre.clone().unwrap_or_default(),
         });
+    let lieu_naissance = json::BirthPlaceInput {
+        commune_cog: d.lieu_commune_cog.clone(),
+        pays_cog: d.lieu_pays_cog.clone(),
+        ville_etrangere: d.lieu_ville_etrangere.clone(),
+    };
+    let lieu_naissance_libelle =
+        crate::reference::shared().birthplace_label(&lieu_naissance, commune_libre.as_ref());
     let possible_duplicate = !duplicate_identities.is_empty() || !duplicate_requests.is_empty();
     let dto = json::DemandeDetail {
         id: d.id,
@@ -422,14 +415,11 @@ pub async fn detail(
         },
         civilite: d.civilite.clone(),
         nom_naissance: d.nom_naissance.clone(),
-        prenoms: prenoms(&d.prenoms),
+        prenoms: prenoms_from_stored(&d.prenoms),
         date_naissance: d.date_naissance.clone(),
-        lieu_naissance: json::BirthPlaceInput {
-            commune_cog: d.lieu_commune_cog.clone(),
-            pays_cog: d.lieu_pays_cog.clone(),
-            ville_etrangere: d.lieu_ville_etrangere.clone(),
-        },
+        lieu_naissance,
         commune_libre,
+        lieu_naissance_libelle,
         email: d.email.clone(),
         email_confirmed: d.email_confirmed_at.is_some(),
         mobile: d.mobile.clone(),
@@ -747,13 +737,12 @@ pub async fn decide(
 }
 
 fn already(by: Option<&str>, at: Option<OffsetDateTime>, status: &str) -> ApiError {
+    let at = at.and_then(|at| ParisTime::from_unix(at.unix_timestamp()));
     let message = match (by, at) {
         (Some(by), Some(at)) => {
-            let at = crate::paris_time::to_paris(at);
             format!(
-                "Demande déjà traitée par {by} à {:02}:{:02} (heure de Paris).",
-                at.hour(),
-                at.minute()
+                "Demande déjà traitée par {by} à {} (heure de Paris).",
+                at.time()
             )
         }
         _ => format!(
@@ -764,5 +753,40 @@ fn already(by: Option<&str>, at: Option<OffsetDateTime>, status: &str) -> ApiErr
     ApiError::Conflict {
         message,
         fields: FieldErrors::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn message(error: ApiError) -> String {
+        match error {
+            ApiError::Conflict { message, .. } => message,
+            other => panic!("not a conflict: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_request_decided_by_someone_else_says_by_whom_and_when_in_paris_time() {
+        let winter = already(
+            Some("Camille Martin"),
+            Some(datetime!(2026-12-07 20:29:17 UTC)),
+            "validee",
+        );
+        assert_eq!(
+            message(winter),
+            "Demande déjà traitée par Camille Martin à 21 h 29 (heure de Paris)."
+        );
+        let summer = already(
+            Some("Camille Martin"),
+            Some(datetime!(2026-07-14 10:05 UTC)),
+            "refusee",
+        );
+        assert!(message(summer).ends_with("à 12 h 05 (heure de Paris)."));
+        let unknown = already(None, None, "a_completer");
+        assert!(message(unknown).starts_with("Cette demande a changé entre-temps"));
     }
 }

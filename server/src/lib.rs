@@ -19,7 +19,6 @@ pub mod health;
 pub mod layers;
 pub mod mail;
 pub mod notice;
-pub mod paris_time;
 pub mod places;
 pub mod preregistrations;
 pub mod rate_limit;

@@ -142,8 +142,8 @@ impl Delivery<'_> {
 
 impl SmtpRelay {
     /// Opens a conversation with the relay (`EHLO` answered). Without `TCP_NODELAY`, the lone `.` line that
-    /// ends each email waited for the relay's delayed acknowledgement of the body (Nagle's algorithm): 40 ms per
-    /// email, which capped the worker at about 25 emails a second.
+    /// ends each email waited for the relay's delayed acknowledgement of the body (Nagle's algorithm), which capped
+    /// the worker's rate (see ARCHITECTURE.md).
     async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
         let connected = tokio::time::timeout(SMTP_TIMEOUT, async {
             let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))

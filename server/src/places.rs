@@ -9,12 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::reference::{self, CommuneHit, PaysHit};
-use crate::storage::search_words;
-
-/// Shortest search, in letters or digits.
-pub const MIN_QUERY_CHARS: usize = 2;
-/// Longest search, in characters.
-pub const MAX_QUERY_CHARS: usize = 100;
 /// Results when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 20;
 
@@ -43,20 +37,8 @@ pub struct PaysSearch {
 }
 
 fn checked_query(params: &PlaceQuery, what: &str) -> Result<(String, usize), ApiError> {
-    let q = params.q.as_deref().unwrap_or_default().trim();
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::field(
-            "q",
-            format!("La recherche ne doit pas dépasser {MAX_QUERY_CHARS} caractères."),
-        ));
-    }
-    let searchable: usize = search_words(q).iter().map(|w| w.chars().count()).sum();
-    if searchable < MIN_QUERY_CHARS {
-        return Err(ApiError::field(
-            "q",
-            format!("Saisissez au moins {MIN_QUERY_CHARS} lettres ou chiffres {what}."),
-        ));
-    }
+    let q = shared::search::check_query(params.q.as_deref().unwrap_or_default())
+        .map_err(|problem| ApiError::field("q", problem.message(what)))?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=reference::MAX_LIMIT).contains(&limit) {
         return Err(ApiError::field(

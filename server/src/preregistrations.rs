@@ -19,8 +19,8 @@ use shared::birthplace::{BirthPlace, CommuneLibre};
 use shared::date::CalendarDate;
 use shared::preregistration::PreRegistration;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+use crate::api::rfc3339;
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiJson};
 use crate::rate_limit::retry_after_secs;
@@ -512,10 +512,6 @@ async fn process(
     Err(ApiError::Internal(anyhow::anyhow!(
         "no free reference after two tries"
     )))
-}
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
 }
 
 /// The private status page of a request.

@@ -14,14 +14,14 @@
 //! before `10e`), then code.
 //!
 //! Names are folded once at load into sorted indexes (every word start, the names without spaces, postcodes), so
-//! a prefix search is a few binary searches; the substring fallback scans one concatenated string. Measured in a
-//! release build: 15–60 µs for a typical query, about 200 µs when the substring fallback runs; load about
-//! 120 ms (several hundred in a debug build: load once per process).
+//! a prefix search is a few binary searches; the substring fallback scans one concatenated string. The load is
+//! the costly part, hence once per process (timings: see ARCHITECTURE.md).
 
 use std::cmp::Ordering;
 use std::fmt;
 
 use serde::Serialize;
+use shared::api as json;
 use shared::nomenclature::fold;
 use utoipa::ToSchema;
 
@@ -30,8 +30,6 @@ const PAYS_TSV: &str = include_str!("../data/pays.tsv");
 
 /// Searches never return more hits than this, whatever the caller asks.
 pub const MAX_LIMIT: usize = 50;
-/// Longer queries are cut: no birthplace name is this long.
-const MAX_QUERY_CHARS: usize = 100;
 
 /// What a commune entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -421,7 +419,7 @@ impl<const N: usize> Buckets<N> {
 
 /// The query normalised, cut to a sane length; `None` when nothing searchable is left.
 fn prepare(q: &str) -> Option<String> {
-    let cut: String = q.chars().take(MAX_QUERY_CHARS).collect();
+    let cut: String = q.chars().take(shared::search::MAX_QUERY_CHARS).collect();
     let normalised = normalise(&cut);
     (!normalised.is_empty()).then_some(normalised)
 }
@@ -479,8 +477,7 @@ fn prefix_range<'a, T>(
 }
 
 impl ReferenceData {
-    /// Parses the embedded data and builds the indexes (tens of milliseconds in a release build: call it once, at
-    /// startup).
+    /// Parses the embedded data and builds the indexes (costly: call it once, at startup).
     ///
     /// # Panics
     /// If the embedded files are malformed, which the unit tests rule out.
@@ -793,6 +790,44 @@ impl ReferenceData {
         })
     }
 
+    /// A birth place as a person reads it to compare with an identity document: the commune with its
+    /// département's name ("Ajaccio (Corse-du-Sud)"), the town with its country ("Madrid (Espagne)"), or the
+    /// country alone. A code these data do not know is given as is; nothing at all gives an empty text.
+    pub fn birthplace_label(
+        &self,
+        place: &json::BirthPlaceInput,
+        commune_libre: Option<&json::CommuneLibreInput>,
+    ) -> String {
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        if let Some(typed) = commune_libre {
+            return shared::format::commune(&typed.nom, &typed.departement);
+        }
+        if let Some(code) = given(&place.commune_cog) {
+            return match self.communes_by_code(&code).first() {
+                Some(commune) => shared::format::commune(&commune.name, &commune.departement),
+                None => code,
+            };
+        }
+        let Some(code) = given(&place.pays_cog) else {
+            return String::new();
+        };
+        let country = match self.pays_by_code(&code) {
+            Some(pays) => pays.name,
+            None if code == shared::birthplace::FRANCE_COUNTRY_CODE => "France".to_owned(),
+            None => code,
+        };
+        match given(&place.ville_etrangere) {
+            Some(town) => format!("{town} ({country})"),
+            None => country,
+        }
+    }
+
     fn commune_hit(&self, c: &Commune) -> CommuneHit {
         let current_name = c.current_code.and_then(|code| {
             self.entries_with_code(code)
@@ -818,7 +853,7 @@ impl ReferenceData {
 }
 
 /// The process-wide reference data, parsed on first use and shared by every [`crate::AppState`] of the process
-/// (a debug-build load takes close to a second: tests start many applications).
+/// (a debug build loads it slowly, and tests start many applications: see ARCHITECTURE.md).
 pub fn shared() -> &'static ReferenceData {
     static DATA: std::sync::LazyLock<ReferenceData> = std::sync::LazyLock::new(ReferenceData::load);
     &DATA
@@ -847,6 +882,42 @@ mod tests {
 
     fn pays_codes(hits: &[PaysHit]) -> Vec<&str> {
         hits.iter().map(|h| h.code.as_str()).collect()
+    }
+
+    #[test]
+    fn birthplaces_read_as_a_commune_with_its_departement_or_a_town_with_its_country() {
+        let place = |commune: Option<&str>, pays: Option<&str>, ville: Option<&str>| {
+            json::BirthPlaceInput {
+                commune_cog: commune.map(str::to_owned),
+                pays_cog: pays.map(str::to_owned),
+                ville_etrangere: ville.map(str::to_owned),
+            }
+        };
+        let label = |p: &json::BirthPlaceInput| DATA.birthplace_label(p, None);
+        assert_eq!(
+            label(&place(Some("2A004"), None, None)),
+            "Ajaccio (Corse-du-Sud)"
+        );
+        assert_eq!(
+            label(&place(Some("75115"), None, None)),
+            "Paris 15e Arrondissement (Paris)"
+        );
+        assert_eq!(
+            label(&place(None, Some("99134"), Some(" Madrid "))),
+            "Madrid (Espagne)"
+        );
+        assert_eq!(label(&place(None, Some("99134"), Some(""))), "Espagne");
+        assert_eq!(label(&place(Some("00000"), None, None)), "00000");
+        assert_eq!(label(&place(None, Some("99999"), None)), "99999");
+        assert_eq!(label(&place(None, None, None)), "");
+        let typed = json::CommuneLibreInput {
+            nom: "Bône".to_owned(),
+            departement: "2B".to_owned(),
+        };
+        assert_eq!(
+            DATA.birthplace_label(&place(None, None, None), Some(&typed)),
+            "Bône (Haute-Corse)"
+        );
     }
 
     #[test]

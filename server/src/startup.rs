@@ -85,7 +85,7 @@ impl Application {
     /// Binds `config.listen` with an already connected and migrated storage.
     pub async fn build_with_storage(config: Config, storage: Storage) -> anyhow::Result<Self> {
         // Parse the communes and countries before listening, so that the first requests after a start do not wait
-        // about 100 ms for them (and `/readyz` answers only once they are loaded).
+        // for them (see ARCHITECTURE.md), and `/readyz` answers only once they are loaded.
         tokio::task::spawn_blocking(|| {
             crate::reference::shared();
         })

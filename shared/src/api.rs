@@ -553,6 +553,9 @@ pub struct DemandeDetail {
     pub lieu_naissance: BirthPlaceInput,
     /// A commune typed by hand: (nom, département).
     pub commune_libre: Option<CommuneLibreInput>,
+    /// The birth place in words, to compare with an identity document: "Ajaccio (Corse-du-Sud)", "Madrid
+    /// (Espagne)"; a code the reference data does not know is given as is.
+    pub lieu_naissance_libelle: String,
     pub email: String,
     pub email_confirmed: bool,
     pub mobile: String,
@@ -801,6 +804,8 @@ pub struct ProfessionalDetail {
     pub date_naissance: String,
     pub lieu_naissance: BirthPlaceInput,
     pub commune_libre: Option<CommuneLibreInput>,
+    /// The birth place in words, as in [`DemandeDetail::lieu_naissance_libelle`].
+    pub lieu_naissance_libelle: String,
     pub email: String,
     pub mobile: String,
     pub nom_exercice: String,

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod names;
 pub mod nomenclature;
 pub mod preregistration;
+pub mod search;
 mod text;
 
 pub use error::FieldErrors;

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::FieldErrors;
 use crate::string_form;
 use crate::text::{self, is_name_letter};
 
@@ -247,11 +248,40 @@ impl fmt::Display for Prenoms {
     }
 }
 
+/// The nom and prénom d'exercice changed together (by a gestionnaire, or by the professional): both checked, each
+/// error under its field (`nom_exercice`, `prenom_exercice`).
+pub fn parse_exercice(nom: &str, prenom: &str) -> Result<(PersonName, PersonName), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let nom = errors.capture(
+        "nom_exercice",
+        PersonName::parse_field(nom, NameField::NomExercice),
+    );
+    let prenom = errors.capture(
+        "prenom_exercice",
+        PersonName::parse_field(prenom, NameField::PrenomExercice),
+    );
+    match (nom, prenom) {
+        (Some(nom), Some(prenom)) => Ok((nom, prenom)),
+        _ => Err(errors),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_support::assert_french_message;
     use proptest::prelude::*;
+
+    #[test]
+    fn exercice_names_are_checked_together_each_under_its_field() {
+        let (nom, prenom) = parse_exercice("  Le Goff ", "Awa").expect("valid");
+        assert_eq!((nom.as_str(), prenom.as_str()), ("Le Goff", "Awa"));
+        let errors = parse_exercice("", "").expect_err("both empty");
+        let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["nom_exercice", "prenom_exercice"]);
+        let errors = parse_exercice("Martin", "A1").expect_err("a digit");
+        assert_eq!(errors.iter().count(), 1);
+    }
 
     #[test]
     fn accepts_and_normalises_valid_names() {

@@ -1,15 +1,12 @@
 //! Storage of e-CPS: the professional's own record and situations, two-code challenges, activation links, and the
 //! changes a professional makes to their contact data and nom/prénom d'exercice.
-//!
-//! Same SQL on both backends, instantiated per backend by `with_pool!` / `with_tx!` (see `intake.rs`).
 
 use serde_json::Value;
 use sqlx::FromRow;
-use sqlx::types::Json;
 use time::OffsetDateTime;
 
-use super::intake::now;
-use super::{Actor, NewEmail, Storage, StorageError};
+use super::statements::Statements;
+use super::{Actor, NewEmail, NewSession, SessionRole, Storage, StorageError, now};
 
 /// A signed-in professional, as written to the audit log.
 pub fn professional_actor(id: i64) -> Actor {
@@ -140,21 +137,6 @@ pub struct ContactUpdate<'a> {
     pub notice: &'a NewEmail,
 }
 
-/// Marks a challenge used, once: evaluates to `false` when another request used it first.
-macro_rules! use_challenge {
-    ($tx:expr, $hash:expr, $at:expr) => {
-        sqlx::query(
-            "UPDATE ecps_challenges SET used_at = $2 WHERE id_hash = $1 AND used_at IS NULL",
-        )
-        .bind($hash)
-        .bind($at)
-        .execute($tx)
-        .await?
-        .rows_affected()
-            == 1
-    };
-}
-
 impl Storage {
     /// A professional by id, unscoped: for their own session and the e-CPS flows (the gestionnaire side uses the
     /// establishment-scoped `find_professional`).
@@ -163,13 +145,15 @@ impl Storage {
         &self,
         id: i64,
     ) -> Result<Option<ProfessionalRecord>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, ProfessionalRecord>(
-            "SELECT id, rpps, civilite, nom_naissance, prenoms, date_naissance, email, mobile, nom_exercice, \
-             prenom_exercice, ecps_activated_at FROM professionals WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?))
+        with_pool!(self, async |pool| {
+            Ok(sqlx::query_as::<_, ProfessionalRecord>(
+                "SELECT id, rpps, civilite, nom_naissance, prenoms, date_naissance, email, mobile, \
+                 nom_exercice, prenom_exercice, ecps_activated_at FROM professionals WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 
     /// A professional by RPPS number.
@@ -178,13 +162,16 @@ impl Storage {
         &self,
         rpps: &str,
     ) -> Result<Option<ProfessionalRecord>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, ProfessionalRecord>(
-            "SELECT id, rpps, civilite, nom_naissance, prenoms, date_naissance, email, mobile, nom_exercice, \
-             prenom_exercice, ecps_activated_at FROM professionals WHERE rpps = $1",
-        )
-        .bind(rpps)
-        .fetch_optional(pool)
-        .await?))
+        with_pool!(self, async |pool| {
+            Ok(sqlx::query_as::<_, ProfessionalRecord>(
+                "SELECT id, rpps, civilite, nom_naissance, prenoms, date_naissance, email, mobile, \
+                 nom_exercice, prenom_exercice, ecps_activated_at FROM professionals WHERE rpps = \
+                 $1",
+            )
+            .bind(rpps)
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 
     /// Every situation of a professional, active ones first, newest first.
@@ -193,15 +180,18 @@ impl Storage {
         &self,
         professional_id: i64,
     ) -> Result<Vec<OwnSituationRecord>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, OwnSituationRecord>(
-            "SELECT si.id, s.nom AS site_nom, e.nom AS establishment_nom, si.metier, si.role, si.mode_exercice, \
-             si.date_prise_fonction, si.active, si.ended_at \
-             FROM situations si JOIN sites s ON s.id = si.site_id JOIN establishments e ON e.id = s.establishment_id \
-             WHERE si.professional_id = $1 ORDER BY si.active DESC, si.date_prise_fonction DESC, si.id DESC",
-        )
-        .bind(professional_id)
-        .fetch_all(pool)
-        .await?))
+        with_pool!(self, async |pool| {
+            Ok(sqlx::query_as::<_, OwnSituationRecord>(
+                "SELECT si.id, s.nom AS site_nom, e.nom AS establishment_nom, si.metier, si.role, \
+                 si.mode_exercice, si.date_prise_fonction, si.active, si.ended_at \
+                 FROM situations si JOIN sites s ON s.id = si.site_id JOIN establishments e ON \
+                 e.id = s.establishment_id WHERE si.professional_id = $1 ORDER BY si.active DESC, \
+                 si.date_prise_fonction DESC, si.id DESC",
+            )
+            .bind(professional_id)
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     /// The professional an unused, unexpired activation link belongs to.
@@ -210,14 +200,16 @@ impl Storage {
         &self,
         token_hash: &str,
     ) -> Result<Option<i64>, StorageError> {
-        let found: Option<(i64,)> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT professional_id FROM ecps_activation_links \
-             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now())
-        .fetch_optional(pool)
-        .await?);
+        let found: Option<(i64,)> = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(
+                "SELECT professional_id FROM ecps_activation_links \
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(now())
+            .fetch_optional(pool)
+            .await?)
+        })?;
         Ok(found.map(|(id,)| id))
     }
 
@@ -228,13 +220,16 @@ impl Storage {
         rate_key: &str,
         since: OffsetDateTime,
     ) -> Result<(i64, Option<OffsetDateTime>), StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64, Option<OffsetDateTime>)>(
-            "SELECT COUNT(*), MIN(created_at) FROM ecps_challenges WHERE rate_key = $1 AND created_at > $2",
-        )
-        .bind(rate_key)
-        .bind(since)
-        .fetch_one(pool)
-        .await?))
+        with_pool!(self, async |pool| {
+            Ok(sqlx::query_as::<_, (i64, Option<OffsetDateTime>)>(
+                "SELECT COUNT(*), MIN(created_at) FROM ecps_challenges WHERE rate_key = $1 AND \
+                 created_at > $2",
+            )
+            .bind(rate_key)
+            .bind(since)
+            .fetch_one(pool)
+            .await?)
+        })
     }
 
     /// Stores a challenge (and purges those expired a day ago), with its audit entry when it concerns someone.
@@ -245,15 +240,16 @@ impl Storage {
         audit: Option<(&Actor, &str, Value)>,
     ) -> Result<(), StorageError> {
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             sqlx::query("DELETE FROM ecps_challenges WHERE expires_at < $1")
                 .bind(at - time::Duration::DAY)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO ecps_challenges (id_hash, purpose, professional_id, rate_key, contact_key, link_hash, \
-                 email_code_hash, sms_code_hash, new_email, new_mobile, attempts, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12)",
+                "INSERT INTO ecps_challenges (id_hash, purpose, professional_id, rate_key, \
+                 contact_key, link_hash, email_code_hash, sms_code_hash, new_email, new_mobile, \
+                 attempts, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                 $10, 0, $11, $12)",
             )
             .bind(new.id_hash)
             .bind(new.purpose.code())
@@ -269,16 +265,14 @@ impl Storage {
             .bind(new.expires_at)
             .execute(&mut *tx)
             .await?;
-            if let (Some(id), Some((actor, action, details))) = (new.professional_id, audit) {
-                sqlx::query(
-                    "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            if let (Some(id), Some((actor, action, details))) = (new.professional_id, &audit) {
+                tx.audit(
+                    at,
+                    actor.as_str(),
+                    action,
+                    &professional_subject(id),
+                    details,
                 )
-                .bind(at)
-                .bind(actor.as_str())
-                .bind(action)
-                .bind(professional_subject(id))
-                .bind(Json(&details))
-                .execute(&mut *tx)
                 .await?;
             }
             tx.commit().await?;
@@ -301,12 +295,13 @@ impl Storage {
             [one, two, ..] => (one.code(), two.code()),
             [] => return Ok(ChallengeAttempt::Unknown),
         };
-        let counted: Option<ChallengeRecord> = with_write!(self, pool => sqlx::query_as(
+        let counted: Option<ChallengeRecord> = with_write!(self, async |pool| {
+            Ok(sqlx::query_as(
                 "UPDATE ecps_challenges SET attempts = attempts + 1 \
-                 WHERE id_hash = $1 AND purpose IN ($2, $3) AND used_at IS NULL AND expires_at > $4 \
-                 AND attempts < $5 \
-                 RETURNING purpose, professional_id, contact_key, link_hash, email_code_hash, sms_code_hash, \
-                 new_email, new_mobile, attempts",
+                 WHERE id_hash = $1 AND purpose IN ($2, $3) AND used_at IS NULL AND expires_at > \
+                 $4 AND attempts < $5 \
+                 RETURNING purpose, professional_id, contact_key, link_hash, email_code_hash, \
+                 sms_code_hash, new_email, new_mobile, attempts",
             )
             .bind(id_hash)
             .bind(p1)
@@ -314,11 +309,12 @@ impl Storage {
             .bind(at)
             .bind(max_attempts)
             .fetch_optional(pool)
-            .await?);
+            .await?)
+        })?;
         if let Some(record) = counted {
             return Ok(ChallengeAttempt::Open(record));
         }
-        with_pool!(self, pool => {
+        with_pool!(self, async |pool| {
             let state: Option<(Option<OffsetDateTime>, OffsetDateTime, i64)> = sqlx::query_as(
                 "SELECT used_at, expires_at, attempts FROM ecps_challenges \
                  WHERE id_hash = $1 AND purpose IN ($2, $3)",
@@ -331,7 +327,9 @@ impl Storage {
             Ok(match state {
                 None => ChallengeAttempt::Unknown,
                 Some((Some(_), _, _)) => ChallengeAttempt::Used,
-                Some((None, _, attempts)) if attempts >= max_attempts => ChallengeAttempt::Exhausted,
+                Some((None, _, attempts)) if attempts >= max_attempts => {
+                    ChallengeAttempt::Exhausted
+                }
                 Some(_) => ChallengeAttempt::Expired,
             })
         })
@@ -348,12 +346,13 @@ impl Storage {
         let at = now();
         let id = sign_in.professional_id;
         let actor = professional_actor(id);
-        with_tx!(self, tx => {
-            if !use_challenge!(&mut *tx, sign_in.challenge_hash, at) {
+        with_tx!(self, async |mut tx| {
+            if !tx.use_challenge(sign_in.challenge_hash, at).await? {
                 return Ok(None);
             }
             let activated = sqlx::query(
-                "UPDATE professionals SET ecps_activated_at = $2 WHERE id = $1 AND ecps_activated_at IS NULL",
+                "UPDATE professionals SET ecps_activated_at = $2 WHERE id = $1 AND \
+                 ecps_activated_at IS NULL",
             )
             .bind(id)
             .bind(at)
@@ -362,45 +361,45 @@ impl Storage {
             .rows_affected()
                 == 1;
             if let Some(link) = sign_in.link_hash {
-                sqlx::query("UPDATE ecps_activation_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
-                    .bind(link)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE ecps_activation_links SET used_at = $2 WHERE token_hash = $1 \
+                     AND used_at IS NULL",
+                )
+                .bind(link)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
             }
             if let Some(previous) = sign_in.previous_session_hash {
                 sqlx::query(
-                    "DELETE FROM sessions WHERE id_hash = $1 AND role = 'professionnel' AND subject_id = $2",
+                    "DELETE FROM sessions WHERE id_hash = $1 AND role = 'professionnel' AND \
+                     subject_id = $2",
                 )
                 .bind(previous)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO sessions (id_hash, role, subject_id, method, created_at, last_seen_at, expires_at) \
-                 VALUES ($1, 'professionnel', $2, 'e-cps', $3, $3, $4)",
+            let session = NewSession {
+                id_hash: sign_in.session_hash,
+                role: SessionRole::Professionnel,
+                subject_id: id,
+                method: "e-cps",
+                expires_at: sign_in.session_expires_at,
+            };
+            tx.open_session(&session, at).await?;
+            let action = if activated {
+                "ecps.activated"
+            } else {
+                "ecps.sign_in"
+            };
+            tx.audit(
+                at,
+                actor.as_str(),
+                action,
+                &professional_subject(id),
+                &sign_in.audit_details,
             )
-            .bind(sign_in.session_hash)
-            .bind(id)
-            .bind(at)
-            .bind(sign_in.session_expires_at)
-            .execute(&mut *tx)
-            .await?;
-            let action = if activated { "ecps.activated" } else { "ecps.sign_in" };
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(at)
-            .bind(actor.as_str())
-            .bind(action)
-            .bind(professional_subject(id))
-            .bind(Json(&sign_in.audit_details))
-            .execute(&mut *tx)
             .await?;
             tx.commit().await?;
             Ok(Some(activated))
@@ -413,8 +412,8 @@ impl Storage {
     pub async fn update_contact(&self, update: &ContactUpdate<'_>) -> Result<bool, StorageError> {
         let at = now();
         let id = update.professional_id;
-        with_tx!(self, tx => {
-            if !use_challenge!(&mut *tx, update.challenge_hash, at) {
+        with_tx!(self, async |mut tx| {
+            if !tx.use_challenge(update.challenge_hash, at).await? {
                 return Ok(false);
             }
             let (email, mobile): (String, String) =
@@ -423,8 +422,8 @@ impl Storage {
                     .fetch_one(&mut *tx)
                     .await?;
             sqlx::query(
-                "UPDATE professionals SET email = COALESCE($2, email), mobile = COALESCE($3, mobile), \
-                 updated_at = $4 WHERE id = $1",
+                "UPDATE professionals SET email = COALESCE($2, email), mobile = COALESCE($3, \
+                 mobile), updated_at = $4 WHERE id = $1",
             )
             .bind(id)
             .bind(update.email)
@@ -443,28 +442,15 @@ impl Storage {
                 after.insert("mobile".to_owned(), Value::from(new));
             }
             let details = serde_json::json!({"before": before, "after": after, "verified": "code"});
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            tx.audit(
+                at,
+                professional_actor(id).as_str(),
+                "professional.contact_updated",
+                &professional_subject(id),
+                &details,
             )
-            .bind(at)
-            .bind(professional_actor(id).as_str())
-            .bind("professional.contact_updated")
-            .bind(professional_subject(id))
-            .bind(Json(&details))
-            .execute(&mut *tx)
             .await?;
-            let notice = update.notice;
-            sqlx::query(
-                "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, attempts, \
-                 next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)",
-            )
-            .bind(&notice.recipient)
-            .bind(&notice.subject)
-            .bind(&notice.text_body)
-            .bind(&notice.html_body)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            tx.queue_email(at, update.notice).await?;
             tx.commit().await?;
             Ok(true)
         })
@@ -483,7 +469,7 @@ impl Storage {
     ) -> Result<usize, StorageError> {
         let at = now();
         let id = professional_id;
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let (old_nom, old_prenom): (String, String) = sqlx::query_as(
                 "SELECT nom_exercice, prenom_exercice FROM professionals WHERE id = $1",
             )
@@ -491,7 +477,8 @@ impl Storage {
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(
-                "UPDATE professionals SET nom_exercice = $2, prenom_exercice = $3, updated_at = $4 WHERE id = $1",
+                "UPDATE professionals SET nom_exercice = $2, prenom_exercice = $3, updated_at = $4 \
+                 WHERE id = $1",
             )
             .bind(id)
             .bind(nom)
@@ -513,7 +500,8 @@ impl Storage {
                  JOIN gestionnaire_attachments a ON a.gestionnaire_id = g.id \
                  JOIN sites s ON s.id = a.site_id OR s.establishment_id = a.establishment_id \
                  JOIN situations si ON si.site_id = s.id \
-                 WHERE si.professional_id = $1 AND si.active AND g.disabled_at IS NULL ORDER BY g.email",
+                 WHERE si.professional_id = $1 AND si.active AND g.disabled_at IS NULL ORDER BY \
+                 g.email",
             )
             .bind(id)
             .fetch_all(&mut *tx)
@@ -523,29 +511,16 @@ impl Storage {
                 "after": {"nom_exercice": nom, "prenom_exercice": prenom},
                 "situation_ids": situations.iter().map(|(s,)| *s).collect::<Vec<_>>(),
             });
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            tx.audit(
+                at,
+                professional_actor(id).as_str(),
+                "professional.exercice_updated",
+                &professional_subject(id),
+                &details,
             )
-            .bind(at)
-            .bind(professional_actor(id).as_str())
-            .bind("professional.exercice_updated")
-            .bind(professional_subject(id))
-            .bind(Json(&details))
-            .execute(&mut *tx)
             .await?;
             for (recipient,) in &recipients {
-                let email = notice(recipient);
-                sqlx::query(
-                    "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, attempts, \
-                     next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)",
-                )
-                .bind(&email.recipient)
-                .bind(&email.subject)
-                .bind(&email.text_body)
-                .bind(&email.html_body)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
+                tx.queue_email(at, &notice(recipient)).await?;
             }
             tx.commit().await?;
             Ok(recipients.len())
@@ -560,20 +535,18 @@ impl Storage {
         professional_id: i64,
     ) -> Result<(), StorageError> {
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND role = 'professionnel'")
                 .bind(id_hash)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            tx.audit(
+                at,
+                professional_actor(professional_id).as_str(),
+                "ecps.sign_out",
+                &professional_subject(professional_id),
+                &serde_json::json!({}),
             )
-            .bind(at)
-            .bind(professional_actor(professional_id).as_str())
-            .bind("ecps.sign_out")
-            .bind(professional_subject(professional_id))
-            .bind(Json(serde_json::json!({})))
-            .execute(&mut *tx)
             .await?;
             tx.commit().await?;
             Ok(())

@@ -5,13 +5,11 @@
 
 use serde_json::json;
 use sqlx::FromRow;
-use sqlx::error::ErrorKind;
-use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use super::gestion::SCOPE_SITES;
-use super::intake::now;
-use super::{Actor, Storage, StorageError};
+use super::statements::Statements;
+use super::{Actor, Storage, StorageError, is_unique_violation, now};
 
 /// A stored allowed origin (normalised by `shared::embed::EmbedOrigin` before it is written).
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -47,13 +45,16 @@ impl Storage {
         gestionnaire_id: i64,
     ) -> Result<Vec<EmbedOriginRecord>, StorageError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM embed_origins WHERE establishment_id IN {} ORDER BY created_at, id",
+            "SELECT {COLUMNS} FROM embed_origins WHERE establishment_id IN {} ORDER BY created_at, \
+             id",
             scope_establishments()
         );
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, EmbedOriginRecord>(sqlx::AssertSqlSafe(sql))
-            .bind(gestionnaire_id)
-            .fetch_all(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(
+            sqlx::query_as::<_, EmbedOriginRecord>(sqlx::AssertSqlSafe(sql))
+                .bind(gestionnaire_id)
+                .fetch_all(pool)
+                .await?
+        ))
     }
 
     /// The origins allowed to frame the form of the site with FINESS `finess`; `None` when no site has it.
@@ -65,12 +66,14 @@ impl Storage {
         let Some(site) = self.find_site_by_finess(finess).await? else {
             return Ok(None);
         };
-        let origins: Vec<(String,)> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT origin FROM embed_origins WHERE establishment_id = $1 ORDER BY id",
-        )
-        .bind(site.establishment_id)
-        .fetch_all(pool)
-        .await?);
+        let origins: Vec<(String,)> = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(
+                "SELECT origin FROM embed_origins WHERE establishment_id = $1 ORDER BY id",
+            )
+            .bind(site.establishment_id)
+            .fetch_all(pool)
+            .await?)
+        })?;
         Ok(Some(origins.into_iter().map(|(o,)| o).collect()))
     }
 
@@ -88,9 +91,10 @@ impl Storage {
             "SELECT 1 FROM sites s WHERE s.establishment_id = $2 AND s.id IN {SCOPE_SITES}"
         );
         let insert = format!(
-            "INSERT INTO embed_origins (establishment_id, origin, created_at) VALUES ($1, $2, $3) RETURNING {COLUMNS}"
+            "INSERT INTO embed_origins (establishment_id, origin, created_at) VALUES ($1, $2, $3) \
+             RETURNING {COLUMNS}"
         );
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let covered: Option<(i32,)> = sqlx::query_as(sqlx::AssertSqlSafe(in_scope))
                 .bind(gestionnaire_id)
                 .bind(establishment_id)
@@ -107,28 +111,20 @@ impl Storage {
                 .await;
             let record = match inserted {
                 Ok(record) => record,
-                Err(err)
-                    if err
-                        .as_database_error()
-                        .is_some_and(|db| db.kind() == ErrorKind::UniqueViolation) =>
-                {
-                    return Ok(AddedOrigin::Duplicate);
-                }
+                Err(err) if is_unique_violation(&err) => return Ok(AddedOrigin::Duplicate),
                 Err(err) => return Err(err.into()),
             };
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            tx.audit(
+                at,
+                actor.as_str(),
+                "embed_origin.add",
+                &format!("establishment:{establishment_id}"),
+                &json!({
+                    "embed_origin_id": record.id,
+                    "before": null,
+                    "after": {"origin": record.origin},
+                }),
             )
-            .bind(at)
-            .bind(actor.as_str())
-            .bind("embed_origin.add")
-            .bind(format!("establishment:{establishment_id}"))
-            .bind(Json(json!({
-                "embed_origin_id": record.id,
-                "before": null,
-                "after": {"origin": record.origin},
-            })))
-            .execute(&mut *tx)
             .await?;
             tx.commit().await?;
             Ok(AddedOrigin::Added(record))
@@ -146,10 +142,11 @@ impl Storage {
     ) -> Result<Option<EmbedOriginRecord>, StorageError> {
         let at = now();
         let delete = format!(
-            "DELETE FROM embed_origins WHERE id = $2 AND establishment_id IN {} RETURNING {COLUMNS}",
+            "DELETE FROM embed_origins WHERE id = $2 AND establishment_id IN {} RETURNING \
+             {COLUMNS}",
             scope_establishments()
         );
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let removed = sqlx::query_as::<_, EmbedOriginRecord>(sqlx::AssertSqlSafe(delete))
                 .bind(gestionnaire_id)
                 .bind(id)
@@ -158,19 +155,17 @@ impl Storage {
             let Some(record) = removed else {
                 return Ok(None);
             };
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            tx.audit(
+                at,
+                actor.as_str(),
+                "embed_origin.remove",
+                &format!("establishment:{}", record.establishment_id),
+                &json!({
+                    "embed_origin_id": record.id,
+                    "before": {"origin": record.origin},
+                    "after": null,
+                }),
             )
-            .bind(at)
-            .bind(actor.as_str())
-            .bind("embed_origin.remove")
-            .bind(format!("establishment:{}", record.establishment_id))
-            .bind(Json(json!({
-                "embed_origin_id": record.id,
-                "before": {"origin": record.origin},
-                "after": null,
-            })))
-            .execute(&mut *tx)
             .await?;
             tx.commit().await?;
             Ok(Some(record))

@@ -1,15 +1,14 @@
 //! Storage of gestionnaires: accounts, attachments, one-time password links, sessions and failed sign-ins.
 //!
-//! Same SQL on both backends, instantiated per backend by `with_pool!` / `with_tx!` (see `intake.rs`).
 
 use serde_json::{Value, json};
 use sqlx::FromRow;
-use sqlx::error::ErrorKind;
-use sqlx::types::Json;
 use time::{Duration, OffsetDateTime};
 
-use super::intake::now;
-use super::{Actor, Constraint, NewEmail, SiteMatch, Storage, StorageError};
+use super::statements::Statements;
+use super::{
+    Actor, Constraint, NewEmail, SiteMatch, Storage, StorageError, is_unique_violation, now,
+};
 
 /// A stored gestionnaire.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -84,10 +83,6 @@ pub struct FailureCount {
     pub locked_until: Option<OffsetDateTime>,
 }
 
-fn is_kind(err: &sqlx::Error, kind: ErrorKind) -> bool {
-    err.as_database_error().is_some_and(|db| db.kind() == kind)
-}
-
 const GESTIONNAIRE_COLUMNS: &str = "id, email, nom, password_hash, disabled_at, created_at";
 
 /// Sites covered by gestionnaire `$1` (directly, or through their entité juridique).
@@ -95,37 +90,6 @@ pub(super) const SCOPE_SITES: &str = "(SELECT a.site_id FROM gestionnaire_attach
      WHERE a.gestionnaire_id = $1 AND a.site_id IS NOT NULL \
      UNION SELECT s.id FROM sites s JOIN gestionnaire_attachments a ON a.establishment_id = s.establishment_id \
      WHERE a.gestionnaire_id = $1)";
-
-macro_rules! audit {
-    ($tx:expr, $at:expr, $actor:expr, $action:expr, $subject:expr, $details:expr) => {
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind($at)
-        .bind($actor)
-        .bind($action)
-        .bind($subject)
-        .bind(Json($details))
-        .execute($tx)
-        .await?
-    };
-}
-
-macro_rules! queue_email {
-    ($tx:expr, $at:expr, $email:expr) => {
-        sqlx::query(
-            "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, attempts, \
-             next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)",
-        )
-        .bind(&$email.recipient)
-        .bind(&$email.subject)
-        .bind(&$email.text_body)
-        .bind(&$email.html_body)
-        .bind($at)
-        .execute($tx)
-        .await?
-    };
-}
 
 impl Storage {
     /// Writes one audit entry on its own.
@@ -138,10 +102,11 @@ impl Storage {
         details: Value,
     ) -> Result<(), StorageError> {
         let at = now();
-        with_write!(self, pool => {
-            audit!(pool, at, actor.as_str(), action, subject, &details);
-        });
-        Ok(())
+        with_write!(self, async |pool| {
+            let mut conn = pool.acquire().await?;
+            conn.audit(at, actor.as_str(), action, subject, &details)
+                .await
+        })
     }
 
     /// Creates a gestionnaire (email already lowercased and checked); audited.
@@ -157,9 +122,10 @@ impl Storage {
         }
         let at = now();
         let sql = format!(
-            "INSERT INTO gestionnaires (email, nom, created_at) VALUES ($1, $2, $3) RETURNING {GESTIONNAIRE_COLUMNS}"
+            "INSERT INTO gestionnaires (email, nom, created_at) VALUES ($1, $2, $3) RETURNING \
+             {GESTIONNAIRE_COLUMNS}"
         );
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let inserted = sqlx::query_as::<_, GestionnaireRecord>(sqlx::AssertSqlSafe(sql))
                 .bind(email)
                 .bind(nom)
@@ -168,13 +134,19 @@ impl Storage {
                 .await;
             let record = match inserted {
                 Ok(record) => record,
-                Err(err) if is_kind(&err, ErrorKind::UniqueViolation) => {
+                Err(err) if is_unique_violation(&err) => {
                     return Err(StorageError::Conflict(Some(Constraint::GestionnaireEmail)));
                 }
                 Err(err) => return Err(err.into()),
             };
-            audit!(&mut *tx, at, actor.as_str(), "gestionnaire.create",
-                format!("gestionnaire:{}", record.id), &json!({"nom": record.nom}));
+            tx.audit(
+                at,
+                actor.as_str(),
+                "gestionnaire.create",
+                &format!("gestionnaire:{}", record.id),
+                &json!({"nom": record.nom}),
+            )
+            .await?;
             tx.commit().await?;
             Ok(record)
         })
@@ -185,10 +157,12 @@ impl Storage {
         email: &str,
     ) -> Result<Option<GestionnaireRecord>, StorageError> {
         let sql = format!("SELECT {GESTIONNAIRE_COLUMNS} FROM gestionnaires WHERE email = $1");
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, GestionnaireRecord>(sqlx::AssertSqlSafe(sql))
-            .bind(email)
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(
+            sqlx::query_as::<_, GestionnaireRecord>(sqlx::AssertSqlSafe(sql))
+                .bind(email)
+                .fetch_optional(pool)
+                .await?
+        ))
     }
 
     pub async fn find_gestionnaire(
@@ -196,10 +170,12 @@ impl Storage {
         id: i64,
     ) -> Result<Option<GestionnaireRecord>, StorageError> {
         let sql = format!("SELECT {GESTIONNAIRE_COLUMNS} FROM gestionnaires WHERE id = $1");
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, GestionnaireRecord>(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(
+            sqlx::query_as::<_, GestionnaireRecord>(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        ))
     }
 
     /// Attaches a gestionnaire to an entité juridique or a site (idempotent); audited when new.
@@ -215,10 +191,10 @@ impl Storage {
             AttachmentTarget::Site(id) => (None, Some(id)),
         };
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let added = sqlx::query(
-                "INSERT INTO gestionnaire_attachments (gestionnaire_id, establishment_id, site_id, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                "INSERT INTO gestionnaire_attachments (gestionnaire_id, establishment_id, site_id, \
+                 created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
             .bind(gestionnaire_id)
             .bind(ej)
@@ -229,9 +205,14 @@ impl Storage {
             .rows_affected()
                 == 1;
             if added {
-                audit!(&mut *tx, at, actor.as_str(), "gestionnaire.attach",
-                    format!("gestionnaire:{gestionnaire_id}"),
-                    &json!({"establishment_id": ej, "site_id": site}));
+                tx.audit(
+                    at,
+                    actor.as_str(),
+                    "gestionnaire.attach",
+                    &format!("gestionnaire:{gestionnaire_id}"),
+                    &json!({"establishment_id": ej, "site_id": site}),
+                )
+                .await?;
             }
             tx.commit().await?;
             Ok(added)
@@ -246,7 +227,7 @@ impl Storage {
         actor: &Actor,
     ) -> Result<bool, StorageError> {
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let found = sqlx::query(
                 "UPDATE gestionnaires SET disabled_at = COALESCE(disabled_at, $2) WHERE id = $1",
             )
@@ -259,18 +240,28 @@ impl Storage {
             if !found {
                 return Ok(false);
             }
-            let ended = sqlx::query("DELETE FROM sessions WHERE role = 'gestionnaire' AND subject_id = $1")
-                .bind(gestionnaire_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query("UPDATE password_tokens SET used_at = $2 WHERE gestionnaire_id = $1 AND used_at IS NULL")
-                .bind(gestionnaire_id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            audit!(&mut *tx, at, actor.as_str(), "gestionnaire.disable",
-                format!("gestionnaire:{gestionnaire_id}"), &json!({"sessions_ended": ended}));
+            let ended =
+                sqlx::query("DELETE FROM sessions WHERE role = 'gestionnaire' AND subject_id = $1")
+                    .bind(gestionnaire_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            sqlx::query(
+                "UPDATE password_tokens SET used_at = $2 WHERE gestionnaire_id = $1 AND \
+                 used_at IS NULL",
+            )
+            .bind(gestionnaire_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            tx.audit(
+                at,
+                actor.as_str(),
+                "gestionnaire.disable",
+                &format!("gestionnaire:{gestionnaire_id}"),
+                &json!({"sessions_ended": ended}),
+            )
+            .await?;
             tx.commit().await?;
             Ok(true)
         })
@@ -279,20 +270,21 @@ impl Storage {
     /// Every gestionnaire with what they are attached to, by email.
     pub async fn list_gestionnaires(&self) -> Result<Vec<GestionnaireListing>, StorageError> {
         let sql = format!("SELECT {GESTIONNAIRE_COLUMNS} FROM gestionnaires ORDER BY email");
-        let (all, attachments): (Vec<GestionnaireRecord>, Vec<(i64, String)>) = with_pool!(self, pool => {
-            let all = sqlx::query_as::<_, GestionnaireRecord>(sqlx::AssertSqlSafe(sql))
+        let (all, attachments): (Vec<GestionnaireRecord>, Vec<(i64, String)>) =
+            with_pool!(self, async |pool| {
+                let all = sqlx::query_as::<_, GestionnaireRecord>(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(pool)
+                    .await?;
+                let attachments = sqlx::query_as::<_, (i64, String)>(
+                    "SELECT a.gestionnaire_id, 'EJ ' || e.nom FROM gestionnaire_attachments a \
+                     JOIN establishments e ON e.id = a.establishment_id \
+                     UNION ALL SELECT a.gestionnaire_id, 'site ' || s.nom FROM \
+                     gestionnaire_attachments a JOIN sites s ON s.id = a.site_id",
+                )
                 .fetch_all(pool)
                 .await?;
-            let attachments = sqlx::query_as::<_, (i64, String)>(
-                "SELECT a.gestionnaire_id, 'EJ ' || e.nom FROM gestionnaire_attachments a \
-                 JOIN establishments e ON e.id = a.establishment_id \
-                 UNION ALL SELECT a.gestionnaire_id, 'site ' || s.nom FROM gestionnaire_attachments a \
-                 JOIN sites s ON s.id = a.site_id",
-            )
-            .fetch_all(pool)
-            .await?;
-            (all, attachments)
-        });
+                Ok((all, attachments))
+            })?;
         Ok(all
             .into_iter()
             .map(|gestionnaire| {
@@ -316,13 +308,15 @@ impl Storage {
     ) -> Result<Vec<SiteMatch>, StorageError> {
         let sql = format!(
             "SELECT s.id, s.establishment_id, s.nom, s.finess, s.siret, s.commune, s.demo, \
-             e.nom AS establishment_nom FROM sites s JOIN establishments e ON e.id = s.establishment_id \
-             WHERE s.id IN {SCOPE_SITES} ORDER BY s.nom, s.id"
+             e.nom AS establishment_nom FROM sites s JOIN establishments e ON e.id = \
+             s.establishment_id WHERE s.id IN {SCOPE_SITES} ORDER BY s.nom, s.id"
         );
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, SiteMatch>(sqlx::AssertSqlSafe(sql))
-            .bind(gestionnaire_id)
-            .fetch_all(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(sqlx::query_as::<_, SiteMatch>(
+            sqlx::AssertSqlSafe(sql)
+        )
+        .bind(gestionnaire_id)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// Stores a one-time password link and queues its email, in one transaction.
@@ -336,7 +330,7 @@ impl Storage {
         actor: &Actor,
     ) -> Result<(), StorageError> {
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             sqlx::query(
                 "INSERT INTO password_tokens (token_hash, gestionnaire_id, created_at, expires_at) \
                  VALUES ($1, $2, $3, $4)",
@@ -347,9 +341,15 @@ impl Storage {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-            queue_email!(&mut *tx, at, email);
-            audit!(&mut *tx, at, actor.as_str(), "gestionnaire.password_link",
-                format!("gestionnaire:{gestionnaire_id}"), &json!({"expires_at": expires_at.unix_timestamp()}));
+            tx.queue_email(at, email).await?;
+            tx.audit(
+                at,
+                actor.as_str(),
+                "gestionnaire.password_link",
+                &format!("gestionnaire:{gestionnaire_id}"),
+                &json!({"expires_at": expires_at.unix_timestamp()}),
+            )
+            .await?;
             tx.commit().await?;
             Ok(())
         })
@@ -362,14 +362,16 @@ impl Storage {
     ) -> Result<Option<GestionnaireRecord>, StorageError> {
         let sql = format!(
             "SELECT {GESTIONNAIRE_COLUMNS} FROM gestionnaires WHERE disabled_at IS NULL AND id = \
-             (SELECT gestionnaire_id FROM password_tokens WHERE token_hash = $1 AND used_at IS NULL \
-              AND expires_at > $2)"
+             (SELECT gestionnaire_id FROM password_tokens WHERE token_hash = $1 AND used_at IS \
+             NULL AND expires_at > $2)"
         );
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, GestionnaireRecord>(sqlx::AssertSqlSafe(sql))
-            .bind(token_hash)
-            .bind(now())
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(
+            sqlx::query_as::<_, GestionnaireRecord>(sqlx::AssertSqlSafe(sql))
+                .bind(token_hash)
+                .bind(now())
+                .fetch_optional(pool)
+                .await?
+        ))
     }
 
     /// Uses a password link: sets the password, ends the gestionnaire's sessions and audits, in one transaction;
@@ -381,7 +383,7 @@ impl Storage {
         password_hash: &str,
     ) -> Result<Option<i64>, StorageError> {
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let taken: Option<(i64,)> = sqlx::query_as(
                 "UPDATE password_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
                  AND expires_at > $2 RETURNING gestionnaire_id",
@@ -406,8 +408,14 @@ impl Storage {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            audit!(&mut *tx, at, Actor::gestionnaire(id).as_str(), "gestionnaire.password_set",
-                format!("gestionnaire:{id}"), &json!({}));
+            tx.audit(
+                at,
+                Actor::gestionnaire(id).as_str(),
+                "gestionnaire.password_set",
+                &format!("gestionnaire:{id}"),
+                &json!({}),
+            )
+            .await?;
             tx.commit().await?;
             Ok(Some(id))
         })
@@ -419,13 +427,15 @@ impl Storage {
         key: &str,
     ) -> Result<Option<OffsetDateTime>, StorageError> {
         let at = now();
-        let found: Option<(Option<OffsetDateTime>,)> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT locked_until FROM sign_in_failures WHERE key = $1 AND locked_until > $2",
-        )
-        .bind(key)
-        .bind(at)
-        .fetch_optional(pool)
-        .await?);
+        let found: Option<(Option<OffsetDateTime>,)> = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(
+                "SELECT locked_until FROM sign_in_failures WHERE key = $1 AND locked_until > $2",
+            )
+            .bind(key)
+            .bind(at)
+            .fetch_optional(pool)
+            .await?)
+        })?;
         Ok(found.and_then(|(until,)| until))
     }
 
@@ -439,11 +449,12 @@ impl Storage {
         lock_for: Duration,
     ) -> Result<FailureCount, StorageError> {
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let (failures,): (i64,) = sqlx::query_as(
                 "INSERT INTO sign_in_failures (key, failures, last_failure_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN sign_in_failures.last_failure_at < $3 \
-                 THEN 1 ELSE sign_in_failures.failures + 1 END, last_failure_at = $2 RETURNING failures",
+                 ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN \
+                 sign_in_failures.last_failure_at < $3 THEN 1 ELSE sign_in_failures.failures + 1 \
+                 END, last_failure_at = $2 RETURNING failures",
             )
             .bind(key)
             .bind(at)
@@ -452,30 +463,38 @@ impl Storage {
             .await?;
             let locked_until = if failures >= lock_after {
                 let until = at + lock_for;
-                sqlx::query("UPDATE sign_in_failures SET failures = 0, locked_until = $2 WHERE key = $1")
-                    .bind(key)
-                    .bind(until)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE sign_in_failures SET failures = 0, locked_until = $2 WHERE key = $1",
+                )
+                .bind(key)
+                .bind(until)
+                .execute(&mut *tx)
+                .await?;
                 Some(until)
             } else {
                 None
             };
             tx.commit().await?;
-            Ok(FailureCount { failures, locked_until })
+            Ok(FailureCount {
+                failures,
+                locked_until,
+            })
         })
     }
 
     /// Forgets the failures of `key` (after a successful sign-in).
     pub async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StorageError> {
-        with_write!(self, pool => {
-            sqlx::query("DELETE FROM sign_in_failures WHERE key = $1 AND (locked_until IS NULL OR locked_until <= $2)")
-                .bind(key)
-                .bind(now())
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        with_write!(self, async |pool| {
+            sqlx::query(
+                "DELETE FROM sign_in_failures WHERE key = $1 AND (locked_until IS NULL OR \
+                 locked_until <= $2)",
+            )
+            .bind(key)
+            .bind(now())
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Opens a session and audits the sign-in, in one transaction. Expired sessions are purged first.
@@ -487,32 +506,23 @@ impl Storage {
         audit_details: Value,
     ) -> Result<(), StorageError> {
         let at = now();
-        with_tx!(self, tx => {
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO sessions (id_hash, role, subject_id, method, created_at, last_seen_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        with_tx!(self, async |mut tx| {
+            tx.open_session(new, at).await?;
+            tx.audit(
+                at,
+                actor.as_str(),
+                "auth.sign_in",
+                &format!("{}:{}", new.role.code(), new.subject_id),
+                &audit_details,
             )
-            .bind(new.id_hash)
-            .bind(new.role.code())
-            .bind(new.subject_id)
-            .bind(new.method)
-            .bind(at)
-            .bind(new.expires_at)
-            .execute(&mut *tx)
             .await?;
-            audit!(&mut *tx, at, actor.as_str(), "auth.sign_in",
-                format!("{}:{}", new.role.code(), new.subject_id), &audit_details);
             tx.commit().await?;
             Ok(())
         })
     }
 
     pub async fn find_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, SessionRecord>(
+        with_pool!(self, async |pool| Ok(sqlx::query_as::<_, SessionRecord>(
             "SELECT id_hash, role, subject_id, method, created_at, last_seen_at, expires_at \
              FROM sessions WHERE id_hash = $1",
         )
@@ -522,14 +532,14 @@ impl Storage {
     }
 
     pub async fn touch_session(&self, id_hash: &str) -> Result<(), StorageError> {
-        with_write!(self, pool => {
+        with_write!(self, async |pool| {
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
                 .bind(id_hash)
                 .bind(now())
                 .execute(pool)
                 .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Ends a session; audits when `audit` names the action (`auth.sign_out`, `auth.session_expired`).
@@ -541,13 +551,13 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let at = now();
         let subject = format!("{}:{}", session.role, session.subject_id);
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                 .bind(&session.id_hash)
                 .execute(&mut *tx)
                 .await?;
             if let Some(action) = audit_action {
-                audit!(&mut *tx, at, subject.as_str(), action, subject.as_str(), &details);
+                tx.audit(at, &subject, action, &subject, &details).await?;
             }
             tx.commit().await?;
             Ok(())
@@ -564,19 +574,21 @@ impl Storage {
     ) -> Result<usize, StorageError> {
         let at = now();
         let cutoff = at - period;
-        let due: Vec<(i64, String)> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT n.gestionnaire_id, g.email FROM gestionnaire_notifications n \
-             JOIN gestionnaires g ON g.id = n.gestionnaire_id \
-             WHERE n.pending_since IS NOT NULL AND g.disabled_at IS NULL \
-             AND (n.last_sent_at IS NULL OR n.last_sent_at <= $1)",
-        )
-        .bind(cutoff)
-        .fetch_all(pool)
-        .await?);
+        let due: Vec<(i64, String)> = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(
+                "SELECT n.gestionnaire_id, g.email FROM gestionnaire_notifications n \
+                 JOIN gestionnaires g ON g.id = n.gestionnaire_id \
+                 WHERE n.pending_since IS NOT NULL AND g.disabled_at IS NULL \
+                 AND (n.last_sent_at IS NULL OR n.last_sent_at <= $1)",
+            )
+            .bind(cutoff)
+            .fetch_all(pool)
+            .await?)
+        })?;
         let mut queued = 0;
         for (id, email) in due {
             let message = email_for(&email);
-            let sent: bool = with_tx!(self, tx => {
+            let sent: bool = with_tx!(self, async |mut tx| {
                 let claimed = sqlx::query(
                     "UPDATE gestionnaire_notifications SET pending_since = NULL, last_sent_at = $2 \
                      WHERE gestionnaire_id = $1 AND pending_since IS NOT NULL \
@@ -590,7 +602,7 @@ impl Storage {
                 .rows_affected()
                     == 1;
                 if claimed {
-                    queue_email!(&mut *tx, at, message);
+                    tx.queue_email(at, &message).await?;
                 }
                 tx.commit().await?;
                 Ok(claimed)

@@ -1,8 +1,8 @@
 //! Group commit for SQLite: one fsync of the write-ahead log makes every commit before it durable.
 //!
 //! With `synchronous = FULL`, SQLite fsyncs the WAL inside every commit, while it holds the write lock: writers
-//! queue behind each other's fsync, so a disk whose fsync takes 4 ms (this machine's virtual disk, under load)
-//! caps the database at 250 commits per second, whatever the work. Enrôle's connections run
+//! queue behind each other's fsync, so the disk's fsync time caps the commits per second, whatever the work (the
+//! figures measured here: see ARCHITECTURE.md). Enrôle's connections run
 //! `synchronous = NORMAL` instead (a commit appends to the WAL without waiting for the disk; SQLite documents this
 //! mode as safe from corruption) and every write then waits here, after its commit and outside the write lock,
 //! for an fsync of the WAL that *started* after its commit. One fsync thus covers all the commits made while the
@@ -164,37 +164,37 @@ pub struct Checkpoints {
     pub restart_at_frames: i64,
 }
 
-/// The log size from which it is made to restart: 256 MiB (a frame is a 4 KiB page and a 24-byte header), about 6 s
-/// of the heaviest load measured (40 to 50 MB of log per second at 500 submissions per second); a lighter load lets
-/// the background checkpoint catch up, and the log restart by itself, long before. Checked after each checkpoint.
-/// At 1 GiB (one restart in a 30 s run) the p50 was higher in 7 of 9 paired runs and the p99 no better: the log file
-/// then grows through the whole run, and a sync of a growing file also commits file-system metadata.
+/// The log size from which it is made to restart: 256 MiB (a frame is a 4 KiB page and a 24-byte header), a few
+/// seconds of the heaviest load measured; a lighter load lets the background checkpoint catch up, and the log
+/// restart by itself, long before. Checked after each checkpoint. A larger size was not faster (see
+/// ARCHITECTURE.md): the log file then grows through the whole run, and a sync of a growing file also commits
+/// file-system metadata.
 pub const RESTART_LOG_AT_BYTES: i64 = 256 << 20;
 pub const RESTART_LOG_AT_FRAMES: i64 = RESTART_LOG_AT_BYTES / (4096 + 24);
 
 /// SQLite's `journal_size_limit`: the size a log is cut back to when it restarts. The check after a checkpoint
-/// finds the log past [`RESTART_LOG_AT_BYTES`] by up to a checkpoint round of writes (270 to 310 MB at restart under
-/// the benchmark's load): with the limit at the restart size, the first commit after every restart truncated the
+/// finds the log past [`RESTART_LOG_AT_BYTES`] by up to a checkpoint round of writes (the sizes measured: see
+/// ARCHITECTURE.md): with the limit at the restart size, the first commit after every restart truncated the
 /// file, inside the write lock, and the log then grew back over blocks allocated anew. The headroom keeps the file
 /// at its working size; only a log that grew larger in a burst is cut.
 pub const LOG_SIZE_LIMIT_BYTES: i64 = RESTART_LOG_AT_BYTES + RESTART_LOG_AT_BYTES / 2;
 
 /// Copies the log into the database file in the background. SQLite's automatic checkpoint runs inside the commit
 /// that crosses 1 000 pages, holding the write lock while it copies and syncs megabytes: the writers queued behind
-/// it waited tens of milliseconds. A `PASSIVE` checkpoint from another connection runs beside the writers and
-/// readers instead.
+/// it waited (for how long: see ARCHITECTURE.md). A `PASSIVE` checkpoint from another connection runs beside the
+/// writers and readers instead.
 ///
 /// SQLite writes the log from its start again only when a write begins while the whole log is copied and no reader
 /// uses it. Under steady writes a `PASSIVE` checkpoint never catches up (new commits land while it copies), so the
-/// log grew without end: 1.6 GB after 30 s at 500 submissions per second, with syncs of 30 to 65 ms that went away
-/// once it was bounded (likely the file system journaling the growing file). So once the log holds
+/// log grew without end, and its syncs slowed until it was bounded (likely the file system journaling the growing
+/// file; see ARCHITECTURE.md). So once the log holds
 /// [`Checkpoints::restart_at_frames`], a last `PASSIVE` checkpoint runs in the write turn: it copies only what
 /// arrived since the one before, and the next write, finding the whole log copied, starts it again from its
 /// beginning, over blocks already allocated. A reader still on an older snapshot can defer that to the next round.
 ///
 /// SQLite syncs the database file only in a checkpoint that caught up with the log, and under steady writes that is
 /// the one in the write turn: it flushed every page the background checkpoints had copied since the last restart,
-/// while the writers waited (up to 18 ms, median 10 ms, in 37 restarts measured). So the database file is synced
+/// while the writers waited (see ARCHITECTURE.md). So the database file is synced
 /// here first, beside the writers, then a background checkpoint copies what arrived meanwhile, and the turn is left
 /// a few pages to copy and flush. The file stays open: closing a second descriptor of the database file would drop
 /// the locks SQLite holds on it (POSIX locks belong to the process, not to a descriptor).
@@ -376,7 +376,7 @@ mod tests {
 
         // Steady writes for 5 s (ten checkpoint rounds), readers reading beside them. Short reads, like the
         // server's: a count of the whole table, whose time grows with it, held a snapshot most of the time on a
-        // fast run (6 789 commits), so that no round found the log free to restart.
+        // fast run, so that no round found the log free to restart.
         let reading = tokio::spawn({
             let readers = readers.clone();
             async move {

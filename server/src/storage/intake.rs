@@ -1,93 +1,21 @@
-//! Storage of the self pre-registration intake: identity documents, requests, idempotency keys, the mail outbox.
-//!
-//! The SQL is the same on both backends (`$n` placeholders, `ON CONFLICT`, `RETURNING`), so each operation is
-//! written once and instantiated per backend by [`with_pool!`] / [`with_tx!`]. Timestamps that are compared are
-//! written in whole seconds ([`now`]): SQLite stores them as RFC 3339 text, which then sorts chronologically.
+//! Storage of the self pre-registration intake: identity documents, requests, idempotency keys, the status page
+//! and the email confirmation.
 
 use serde_json::Value;
-use sqlx::FromRow;
-use sqlx::error::ErrorKind;
+use sqlx::postgres::PgConnection;
+use sqlx::query::QueryAs;
+use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnection};
 use sqlx::types::Json;
+use sqlx::{Database, Encode, FromRow, Type};
 use time::{Duration, OffsetDateTime};
 
-use super::{Actor, SiteMatch, Storage, StorageError};
-
-/// Runs `$body` with `$pool` bound to the backend's pool.
-macro_rules! with_pool {
-    ($storage:expr, $pool:ident => $body:expr) => {
-        match $storage {
-            Storage::Sqlite(s) => {
-                let $pool = s.pool();
-                $body
-            }
-            Storage::Postgres(s) => {
-                let $pool = s.pool();
-                $body
-            }
-        }
-    };
-}
-
-/// Runs `$body`, a single writing statement, with `$pool` bound to the backend's pool (SQLite: in this process's
-/// write turn, see `SqliteStorage::write_turn`).
-macro_rules! with_write {
-    ($storage:expr, $pool:ident => $body:expr) => {
-        match $storage {
-            Storage::Sqlite(s) => {
-                let written = {
-                    let _turn = s.write_turn().await;
-                    let $pool = s.writer();
-                    $body
-                };
-                s.durable().await?;
-                written
-            }
-            Storage::Postgres(s) => {
-                let $pool = s.pool();
-                $body
-            }
-        }
-    };
-}
-
-/// Runs `$body` with `$tx` a new transaction (SQLite: in this process's write turn, then `BEGIN IMMEDIATE`, which
-/// takes the write lock at once; once the body succeeded, waits for its commit to be on disk). `$body` runs in an
-/// async block: a `return` in it ends the block, on both backends.
-macro_rules! with_tx {
-    ($storage:expr, $tx:ident => $body:expr) => {
-        match $storage {
-            Storage::Sqlite(s) => {
-                let result: Result<_, StorageError> = async {
-                    let _turn = s.write_turn().await;
-                    let mut $tx = s.writer().begin_with("BEGIN IMMEDIATE").await?;
-                    $body
-                }
-                .await;
-                if result.is_ok() {
-                    s.durable().await?;
-                }
-                result
-            }
-            Storage::Postgres(s) => {
-                let result: Result<_, StorageError> = async {
-                    let mut $tx = s.pool().begin().await?;
-                    $body
-                }
-                .await;
-                result
-            }
-        }
-    };
-}
+use super::statements::{BUMP_SQL, OUTBOX_SQL, Statements};
+use super::{
+    Actor, NewEmail, SiteMatch, Storage, StorageError, is_unique_violation, now, prenoms_to_stored,
+};
 
 /// Idempotency keys are forgotten after this.
 pub const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
-
-/// The current time in whole seconds.
-pub fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(0).unwrap_or(now)
-}
 
 /// An identity document to store (already checked).
 #[derive(Debug, Clone)]
@@ -155,15 +83,6 @@ pub struct NewPreRegistration {
     pub email_token_hash: String,
 }
 
-/// An email to queue.
-#[derive(Debug, Clone)]
-pub struct NewEmail {
-    pub recipient: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: String,
-}
-
 /// Everything written by one submission, in one transaction.
 #[derive(Debug, Clone)]
 pub struct Submission<'a> {
@@ -191,41 +110,11 @@ pub struct StatusRecord {
     pub email_confirmed_at: Option<OffsetDateTime>,
 }
 
-/// A claimed outbox email.
-#[derive(Debug, Clone, FromRow)]
-pub struct OutboxEmail {
-    pub id: i64,
-    pub recipient: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: String,
-    pub created_at: OffsetDateTime,
-    pub attempts: i64,
-}
-
-/// One outbox row as an operator (or a test) sees it; the bodies are empty once the email was sent or given up.
-#[derive(Debug, Clone, FromRow)]
-pub struct OutboxRow {
-    pub id: i64,
-    pub recipient: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: String,
-    pub attempts: i64,
-    pub next_attempt_at: Option<OffsetDateTime>,
-    pub sent_at: Option<OffsetDateTime>,
-    pub last_error: Option<String>,
-}
-
-fn is_kind(err: &sqlx::Error, kind: ErrorKind) -> bool {
-    err.as_database_error().is_some_and(|db| db.kind() == kind)
-}
-
 const STATUS_SELECT: &str = "SELECT p.reference, p.status, p.status_detail, p.rpps, s.nom AS site_nom, \
      p.created_at, p.updated_at, p.email_confirmed_at \
      FROM pre_registrations p JOIN sites s ON s.id = p.site_id";
 
-/// A submission's request row (`$1`..`$30`), returning its id. See [`bind_request!`].
+/// A submission's request row (`$1`..`$30`), returning its id. See [`bind_request`].
 const INSERT_REQUEST_SQL: &str = "INSERT INTO pre_registrations (reference, site_id, status, \
      etat_civil_certifie, civilite, nom_naissance, prenoms, date_naissance, lieu_commune_cog, lieu_pays_cog, \
      lieu_ville_etrangere, lieu_commune_libre, lieu_departement_libre, commune_saisie_libre, email, mobile, finess, \
@@ -248,57 +137,53 @@ const AUDIT_REQUEST_SQL: &str = "INSERT INTO audit_log (at, actor, action, subje
      SELECT $1, $2, 'pre_registration.create', 'pre_registration:' || id, $3 \
      FROM pre_registrations WHERE reference = $4";
 
-/// An email queued in the outbox (`$1`..`$5`). See [`bind_email!`].
-const OUTBOX_SQL: &str = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, attempts, \
-     next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)";
-
-/// Binds [`INSERT_REQUEST_SQL`]'s parameters, in order.
-macro_rules! bind_request {
-    ($query:expr, $r:expr, $prenoms:expr, $commune_libre:expr, $now:expr, $identity_key:expr) => {
-        $query
-            .bind(&$r.reference)
-            .bind($r.site_id)
-            .bind(false)
-            .bind(&$r.civilite)
-            .bind(&$r.nom_naissance)
-            .bind(&$prenoms)
-            .bind(&$r.date_naissance)
-            .bind(&$r.lieu_commune_cog)
-            .bind(&$r.lieu_pays_cog)
-            .bind(&$r.lieu_ville_etrangere)
-            .bind(&$r.lieu_commune_libre)
-            .bind(&$r.lieu_departement_libre)
-            .bind($commune_libre)
-            .bind(&$r.email)
-            .bind(&$r.mobile)
-            .bind(&$r.finess)
-            .bind(&$r.nom_exercice)
-            .bind(&$r.prenom_exercice)
-            .bind(&$r.metier)
-            .bind(&$r.role)
-            .bind(&$r.mode_exercice)
-            .bind(&$r.date_prise_fonction)
-            .bind(&$r.rpps_existant)
-            .bind(&$r.notice_version)
-            .bind(&$r.document_id)
-            .bind(&$r.user_agent)
-            .bind(&$r.status_token_hash)
-            .bind(&$r.email_token_hash)
-            .bind($now)
-            .bind(&$identity_key)
-    };
-}
-
-/// Binds [`OUTBOX_SQL`]'s parameters, in order.
-macro_rules! bind_email {
-    ($query:expr, $email:expr, $now:expr) => {
-        $query
-            .bind(&$email.recipient)
-            .bind(&$email.subject)
-            .bind(&$email.text_body)
-            .bind(&$email.html_body)
-            .bind($now)
-    };
+/// Binds [`INSERT_REQUEST_SQL`]'s parameters, in order (a CAS 1 registration's request starts with the same 30).
+pub(super) fn bind_request<'q, DB, O>(
+    query: QueryAs<'q, DB, O, DB::Arguments>,
+    r: &'q NewPreRegistration,
+    prenoms: &'q str,
+    at: OffsetDateTime,
+    identity_key: &'q str,
+) -> QueryAs<'q, DB, O, DB::Arguments>
+where
+    DB: Database,
+    i64: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    OffsetDateTime: Encode<'q, DB> + Type<DB>,
+{
+    query
+        .bind(r.reference.as_str())
+        .bind(r.site_id)
+        .bind(false)
+        .bind(r.civilite.as_str())
+        .bind(r.nom_naissance.as_str())
+        .bind(prenoms)
+        .bind(r.date_naissance.as_str())
+        .bind(r.lieu_commune_cog.as_deref())
+        .bind(r.lieu_pays_cog.as_deref())
+        .bind(r.lieu_ville_etrangere.as_deref())
+        .bind(r.lieu_commune_libre.as_deref())
+        .bind(r.lieu_departement_libre.as_deref())
+        .bind(r.lieu_commune_libre.is_some())
+        .bind(r.email.as_str())
+        .bind(r.mobile.as_str())
+        .bind(r.finess.as_str())
+        .bind(r.nom_exercice.as_str())
+        .bind(r.prenom_exercice.as_str())
+        .bind(r.metier.as_str())
+        .bind(r.role.as_str())
+        .bind(r.mode_exercice.as_str())
+        .bind(r.date_prise_fonction.as_str())
+        .bind(r.rpps_existant.as_deref())
+        .bind(r.notice_version.as_str())
+        .bind(r.document_id.as_str())
+        .bind(r.user_agent.as_deref())
+        .bind(r.status_token_hash.as_str())
+        .bind(r.email_token_hash.as_str())
+        .bind(at)
+        .bind(identity_key)
 }
 
 /// The statements of a submission after its idempotency key, as one SQLite batch: each statement's `$n` shifted
@@ -307,7 +192,7 @@ macro_rules! bind_email {
 fn sqlite_batch(emails: usize) -> String {
     let mut statements = vec![
         INSERT_REQUEST_SQL,
-        super::queue::BUMP_SQL,
+        BUMP_SQL,
         NOTIFY_SITE_SQL,
         AUDIT_REQUEST_SQL,
     ];
@@ -342,25 +227,148 @@ fn shift_parameters(sql: &str, offset: usize) -> (String, usize) {
     (shifted, highest)
 }
 
+/// The batch of [`sqlite_batch`] with its parameters bound: the request, the count, the notice, the audit entry
+/// and the emails.
+fn bind_sqlite_batch<'q>(
+    submission: &'q Submission<'_>,
+    prenoms: &'q str,
+    at: OffsetDateTime,
+    identity_key: &'q str,
+) -> QueryAs<'q, Sqlite, (i64,), SqliteArguments> {
+    let r = submission.request;
+    let batch = sqlite_batch(submission.emails.len());
+    let mut query = bind_request(
+        sqlx::query_as(sqlx::AssertSqlSafe(batch)),
+        r,
+        prenoms,
+        at,
+        identity_key,
+    )
+    // BUMP_SQL
+    .bind(r.site_id)
+    .bind("recue")
+    .bind(1_i64)
+    // NOTIFY_SITE_SQL
+    .bind(r.site_id)
+    .bind(at)
+    // AUDIT_REQUEST_SQL
+    .bind(at)
+    .bind(submission.actor.as_str())
+    .bind(Json(&submission.audit_details))
+    .bind(r.reference.as_str());
+    for email in submission.emails {
+        // OUTBOX_SQL
+        query = query
+            .bind(email.recipient.as_str())
+            .bind(email.subject.as_str())
+            .bind(email.text_body.as_str())
+            .bind(email.html_body.as_str())
+            .bind(at);
+    }
+    query
+}
+
+/// A unique violation on a new request (its document attached meanwhile, or a reference collision) is a conflict.
+pub(super) fn request_error(err: sqlx::Error) -> StorageError {
+    if is_unique_violation(&err) {
+        StorageError::Conflict(None)
+    } else {
+        err.into()
+    }
+}
+
+/// How each backend writes a submission after its idempotency key: the request, its count, the gestionnaires'
+/// notice, the audit entry and the emails. Answers the request's id.
+trait WriteSubmission {
+    async fn write_submission(
+        &mut self,
+        submission: &Submission<'_>,
+        prenoms: &str,
+        identity_key: &str,
+        at: OffsetDateTime,
+    ) -> Result<i64, StorageError>;
+}
+
+impl WriteSubmission for SqliteConnection {
+    /// One batch: a SQLite connection runs on a thread of its own, so each statement is a round trip between
+    /// threads.
+    async fn write_submission(
+        &mut self,
+        submission: &Submission<'_>,
+        prenoms: &str,
+        identity_key: &str,
+        at: OffsetDateTime,
+    ) -> Result<i64, StorageError> {
+        // Every row, not one: fetching one would stop the batch after the statement that returns it.
+        let rows = bind_sqlite_batch(submission, prenoms, at, identity_key)
+            .fetch_all(self)
+            .await
+            .map_err(request_error)?;
+        let (id,) = rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
+        Ok(id)
+    }
+}
+
+impl WriteSubmission for PgConnection {
+    async fn write_submission(
+        &mut self,
+        submission: &Submission<'_>,
+        prenoms: &str,
+        identity_key: &str,
+        at: OffsetDateTime,
+    ) -> Result<i64, StorageError> {
+        let r = submission.request;
+        let (id,): (i64,) = bind_request(
+            sqlx::query_as(INSERT_REQUEST_SQL),
+            r,
+            prenoms,
+            at,
+            identity_key,
+        )
+        .fetch_one(&mut *self)
+        .await
+        .map_err(request_error)?;
+        self.bump(r.site_id, "recue", 1).await?;
+        sqlx::query(NOTIFY_SITE_SQL)
+            .bind(r.site_id)
+            .bind(at)
+            .execute(&mut *self)
+            .await?;
+        sqlx::query(AUDIT_REQUEST_SQL)
+            .bind(at)
+            .bind(submission.actor.as_str())
+            .bind(Json(&submission.audit_details))
+            .bind(r.reference.as_str())
+            .execute(&mut *self)
+            .await?;
+        for email in submission.emails {
+            self.queue_email(at, email).await?;
+        }
+        Ok(id)
+    }
+}
+
 impl Storage {
     /// A site by id, with its entité juridique's name.
     #[tracing::instrument(skip_all, err)]
     pub async fn find_site(&self, id: i64) -> Result<Option<SiteMatch>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, SiteMatch>(
-            "SELECT s.id, s.establishment_id, s.nom, s.finess, s.siret, s.commune, s.demo, \
-             e.nom AS establishment_nom \
-             FROM sites s JOIN establishments e ON e.id = s.establishment_id WHERE s.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?))
+        with_pool!(self, async |pool| {
+            Ok(sqlx::query_as::<_, SiteMatch>(
+                "SELECT s.id, s.establishment_id, s.nom, s.finess, s.siret, s.commune, s.demo, \
+                 e.nom AS establishment_nom \
+                 FROM sites s JOIN establishments e ON e.id = s.establishment_id WHERE s.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 
     /// Stores an identity document.
     #[tracing::instrument(skip_all, fields(size = new.content.len()), err)]
     pub async fn insert_document(&self, new: &NewDocument) -> Result<(), StorageError> {
         let size = i64::try_from(new.content.len()).unwrap_or(i64::MAX);
-        with_write!(self, pool => {
+        with_write!(self, async |pool| {
             sqlx::query(
                 "INSERT INTO documents (id, content_type, size_bytes, sha256, content, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -373,20 +381,22 @@ impl Storage {
             .bind(now())
             .execute(pool)
             .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Whether the document exists and is already attached to a request.
     #[tracing::instrument(skip_all, err)]
     pub async fn document_state(&self, id: &str) -> Result<DocumentState, StorageError> {
-        let found: Option<(String, i64)> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT d.id, (SELECT COUNT(*) FROM pre_registrations p WHERE p.document_id = d.id) \
-             FROM documents d WHERE d.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?);
+        let found: Option<(String, i64)> = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(
+                "SELECT d.id, (SELECT COUNT(*) FROM pre_registrations p WHERE p.document_id = \
+                 d.id) FROM documents d WHERE d.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        })?;
         Ok(match found {
             None => DocumentState::Missing,
             Some((_, 0)) => DocumentState::Free,
@@ -403,14 +413,15 @@ impl Storage {
         key: &str,
         body_hash: &str,
     ) -> Result<IdempotencyBegin, StorageError> {
-        let row: Option<IdempotencyRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT body_hash, response_status, response_body FROM idempotency_keys WHERE key = $1",
+        let row: Option<IdempotencyRow> = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(
+                "SELECT body_hash, response_status, response_body FROM idempotency_keys WHERE key \
+                 = $1",
             )
             .bind(key)
             .fetch_optional(pool)
-            .await?
-        });
+            .await?)
+        })?;
         Ok(match row {
             None => IdempotencyBegin::Started,
             Some(row) if row.body_hash != body_hash => IdempotencyBegin::Mismatch,
@@ -428,112 +439,52 @@ impl Storage {
     #[tracing::instrument(skip_all, err)]
     pub async fn purge_expired_idempotency_keys(&self) -> Result<u64, StorageError> {
         let before = now() - IDEMPOTENCY_TTL;
-        let purged = with_write!(self, pool => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-                .bind(before)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(purged)
+        with_write!(self, async |pool| {
+            Ok(
+                sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                    .bind(before)
+                    .execute(pool)
+                    .await?
+                    .rows_affected(),
+            )
+        })
     }
 
     /// Stores a pre-registration with its idempotency key and response, the audit entry and the queued emails, all
     /// in one transaction (one commit per submission). `Ok(None)`: the key was taken meanwhile by a concurrent
     /// request with the same key (look it up again). A unique violation (the document was attached meanwhile, or
-    /// a reference collision) is [`StorageError::Conflict`]. On SQLite, whose connection runs on its own thread
-    /// (a round trip per statement), the statements after the key go as one batch ([`sqlite_batch`]).
+    /// a reference collision) is [`StorageError::Conflict`]. On SQLite the statements after the key go as one
+    /// batch ([`WriteSubmission`]).
     #[tracing::instrument(skip_all, fields(site_id = submission.request.site_id), err(level = "debug"))]
     pub async fn create_pre_registration(
         &self,
         submission: &Submission<'_>,
     ) -> Result<Option<i64>, StorageError> {
         let r = submission.request;
-        let now = now();
-        let prenoms = serde_json::to_string(&r.prenoms).unwrap_or_else(|_| "[]".to_owned());
-        let commune_libre = r.lieu_commune_libre.is_some();
-        let batched = matches!(self, Storage::Sqlite(_));
-        with_tx!(self, tx => {
+        let at = now();
+        let prenoms = prenoms_to_stored(&r.prenoms);
+        let identity_key = super::queue::identity_key(&r.nom_naissance, &r.date_naissance);
+        with_tx!(self, async |mut tx| {
             // First, so that a concurrent twin stops here. PostgreSQL: waits for the twin's transaction to end.
             let key_taken = sqlx::query(
-                "INSERT INTO idempotency_keys (key, body_hash, state, response_status, response_body, created_at, \
-                 updated_at) VALUES ($1, $2, 'done', $3, $4, $5, $5) ON CONFLICT (key) DO NOTHING",
+                "INSERT INTO idempotency_keys (key, body_hash, state, response_status, \
+                 response_body, created_at, updated_at) VALUES ($1, $2, 'done', $3, $4, $5, $5) ON \
+                 CONFLICT (key) DO NOTHING",
             )
             .bind(submission.idempotency_key)
             .bind(submission.body_hash)
             .bind(i64::from(submission.response_status))
             .bind(submission.response_body)
-            .bind(now)
+            .bind(at)
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if key_taken == 0 {
                 return Ok(None);
             }
-            let site_id = r.site_id;
-            let identity_key = super::queue::identity_key(&r.nom_naissance, &r.date_naissance);
-            let audit_details = Json(&submission.audit_details);
-            let inserted: Result<(i64,), sqlx::Error> = if batched {
-                let mut query = bind_request!(
-                    sqlx::query_as(sqlx::AssertSqlSafe(sqlite_batch(submission.emails.len()))),
-                    r, prenoms, commune_libre, now, identity_key
-                )
-                // BUMP_SQL
-                .bind(site_id)
-                .bind("recue")
-                .bind(1_i64)
-                // NOTIFY_SITE_SQL
-                .bind(site_id)
-                .bind(now)
-                // AUDIT_REQUEST_SQL
-                .bind(now)
-                .bind(submission.actor.as_str())
-                .bind(audit_details)
-                .bind(&r.reference);
-                for email in submission.emails {
-                    query = bind_email!(query, email, now);
-                }
-                // Every row, not one: fetching one would stop the batch after the statement that returns it.
-                query
-                    .fetch_all(&mut *tx)
-                    .await
-                    .and_then(|rows| rows.into_iter().next().ok_or(sqlx::Error::RowNotFound))
-            } else {
-                let inserted = bind_request!(
-                    sqlx::query_as(INSERT_REQUEST_SQL),
-                    r, prenoms, commune_libre, now, identity_key
-                )
-                .fetch_one(&mut *tx)
-                .await;
-                if inserted.is_ok() {
-                    super::queue::bump!(&mut *tx, site_id, "recue", 1_i64);
-                    sqlx::query(NOTIFY_SITE_SQL)
-                        .bind(site_id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query(AUDIT_REQUEST_SQL)
-                        .bind(now)
-                        .bind(submission.actor.as_str())
-                        .bind(audit_details)
-                        .bind(&r.reference)
-                        .execute(&mut *tx)
-                        .await?;
-                    for email in submission.emails {
-                        bind_email!(sqlx::query(OUTBOX_SQL), email, now)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                inserted
-            };
-            let id = match inserted {
-                Ok((id,)) => id,
-                Err(err) if is_kind(&err, ErrorKind::UniqueViolation) => {
-                    return Err(StorageError::Conflict(None));
-                }
-                Err(err) => return Err(err.into()),
-            };
+            let id = tx
+                .write_submission(submission, &prenoms, &identity_key, at)
+                .await?;
             tx.commit().await?;
             Ok(Some(id))
         })
@@ -546,10 +497,12 @@ impl Storage {
         hash: &str,
     ) -> Result<Option<StatusRecord>, StorageError> {
         let sql = format!("{STATUS_SELECT} WHERE p.status_token_hash = $1");
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, StatusRecord>(sqlx::AssertSqlSafe(sql))
-            .bind(hash)
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, async |pool| {
+            Ok(sqlx::query_as::<_, StatusRecord>(sqlx::AssertSqlSafe(sql))
+                .bind(hash)
+                .fetch_optional(pool)
+                .await?)
+        })
     }
 
     /// Marks the email of the request whose confirmation token hashes to `hash` as confirmed (the first time
@@ -560,7 +513,7 @@ impl Storage {
         hash: &str,
     ) -> Result<Option<(String, OffsetDateTime)>, StorageError> {
         let now = now();
-        with_write!(self, pool => {
+        with_write!(self, async |pool| {
             sqlx::query(
                 "UPDATE pre_registrations SET email_confirmed_at = $2 \
                  WHERE email_token_hash = $1 AND email_confirmed_at IS NULL",
@@ -570,7 +523,8 @@ impl Storage {
             .execute(pool)
             .await?;
             let found: Option<(String, Option<OffsetDateTime>)> = sqlx::query_as(
-                "SELECT reference, email_confirmed_at FROM pre_registrations WHERE email_token_hash = $1",
+                "SELECT reference, email_confirmed_at FROM pre_registrations WHERE \
+                 email_token_hash = $1",
             )
             .bind(hash)
             .fetch_optional(pool)
@@ -581,90 +535,12 @@ impl Storage {
 
     /// Number of stored pre-registrations.
     pub async fn count_pre_registrations(&self) -> Result<i64, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM pre_registrations")
-            .fetch_one(pool)
-            .await?
-            .0))
-    }
-
-    /// Every outbox row, oldest first.
-    pub async fn outbox(&self) -> Result<Vec<OutboxRow>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, OutboxRow>(
-            "SELECT id, recipient, subject, text_body, html_body, attempts, next_attempt_at, sent_at, last_error \
-             FROM mail_outbox ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await?))
-    }
-
-    /// Claims up to `limit` due emails until `lease_until` and counts their attempt, in one statement (several
-    /// instances never claim the same row: the update re-checks the claim condition on each row it changes).
-    #[tracing::instrument(skip_all, err)]
-    pub async fn claim_emails(
-        &self,
-        lease_until: OffsetDateTime,
-        limit: i64,
-    ) -> Result<Vec<OutboxEmail>, StorageError> {
-        let now = now();
-        let mut claimed = with_write!(self, pool => sqlx::query_as::<_, OutboxEmail>(
-            "UPDATE mail_outbox SET claimed_until = $2, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-                 AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY next_attempt_at, id LIMIT $3) \
-             AND sent_at IS NULL AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) \
-             RETURNING id, recipient, subject, text_body, html_body, created_at, attempts",
-        )
-        .bind(now)
-        .bind(lease_until)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?);
-        // RETURNING gives no order: send the oldest first.
-        claimed.sort_by_key(|email| email.id);
-        Ok(claimed)
-    }
-
-    /// Records successful sends, in one statement, and erases their bodies: the links in them hold tokens stored
-    /// elsewhere only as hashes, and the sent email is the only copy they need.
-    pub async fn emails_sent(&self, ids: &[i64]) -> Result<(), StorageError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let sql = format!(
-            "UPDATE mail_outbox SET sent_at = $1, next_attempt_at = NULL, claimed_until = NULL, \
-             last_error = NULL, text_body = '', html_body = '' WHERE id IN ({})",
-            super::queue::in_list(ids)
-        );
-        with_write!(self, pool => {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(now())
-                .execute(pool)
+        with_pool!(self, async |pool| {
+            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pre_registrations")
+                .fetch_one(pool)
                 .await?;
-        });
-        Ok(())
-    }
-
-    /// Records a failed attempt; `retry_at` `None` gives up, and then erases the bodies (as [`Self::emails_sent`]).
-    pub async fn email_failed(
-        &self,
-        id: i64,
-        error: &str,
-        retry_at: Option<OffsetDateTime>,
-    ) -> Result<(), StorageError> {
-        let sql = if retry_at.is_some() {
-            "UPDATE mail_outbox SET last_error = $2, next_attempt_at = $3, claimed_until = NULL WHERE id = $1"
-        } else {
-            "UPDATE mail_outbox SET last_error = $2, next_attempt_at = $3, claimed_until = NULL, text_body = '', \
-             html_body = '' WHERE id = $1"
-        };
-        with_write!(self, pool => {
-            sqlx::query(sql)
-            .bind(id)
-            .bind(error)
-            .bind(retry_at)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+            Ok(count)
+        })
     }
 }
 

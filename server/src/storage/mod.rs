@@ -5,29 +5,36 @@
 //! last line of defence and their names map back to fields ([`Constraint`]).
 
 #[macro_use]
-mod intake;
+mod macros;
 mod directory;
 pub mod ecps;
 mod embed;
+mod establishments;
 mod gestion;
 mod group_commit;
+mod intake;
+mod outbox;
 mod postgres;
 mod queue;
 mod sqlite;
+mod statements;
 
 pub use sqlite::database_file as sqlite_database_file;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use sqlx::FromRow;
+use sqlx::error::ErrorKind;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use crate::config::DatabaseSettings;
 pub use directory::*;
 pub use embed::*;
+pub use establishments::*;
 pub use gestion::*;
 pub use intake::*;
+pub use outbox::*;
 pub use postgres::PgStorage;
 pub use queue::*;
 pub use sqlite::SqliteStorage;
@@ -35,61 +42,38 @@ pub use sqlite::SqliteStorage;
 /// Most results a structure search returns.
 pub const SEARCH_LIMIT: i64 = 20;
 
-/// An entité juridique to create (validated).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEstablishment {
-    pub nom: String,
-    pub siret: Option<String>,
-    pub finess_juridique: Option<String>,
-    pub demo: bool,
+/// The current time in whole seconds. Timestamps that are compared are written so: SQLite stores them as RFC 3339
+/// text, which then sorts chronologically.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
 }
 
-/// A site (établissement géographique) to create (validated).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewSite {
-    pub establishment_id: i64,
-    pub nom: String,
-    pub finess: Option<String>,
-    pub siret: Option<String>,
-    pub commune: Option<String>,
-    pub demo: bool,
+/// Prénoms as stored: a JSON array of strings.
+pub fn prenoms_to_stored(prenoms: &[String]) -> String {
+    serde_json::to_string(prenoms).unwrap_or_else(|_| "[]".to_owned())
 }
 
-/// A stored entité juridique.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct EstablishmentRecord {
-    pub id: i64,
-    pub nom: String,
-    pub siret: Option<String>,
-    pub finess_juridique: Option<String>,
-    pub demo: bool,
+/// The prénoms of a stored JSON array (none when it cannot be read).
+pub fn prenoms_from_stored(stored: &str) -> Vec<String> {
+    serde_json::from_str(stored).unwrap_or_default()
 }
 
-/// A stored site.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct SiteRecord {
-    pub id: i64,
-    pub establishment_id: i64,
-    pub nom: String,
-    pub finess: Option<String>,
-    pub siret: Option<String>,
-    pub commune: Option<String>,
-    pub demo: bool,
+/// `1, 2, 3`: ids for an `IN (…)` clause (integers only, so nothing to escape).
+fn in_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// A site found by a search, with the name of its entité juridique.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct SiteMatch {
-    #[sqlx(flatten)]
-    pub site: SiteRecord,
-    pub establishment_nom: String,
+/// Whether the database refused a statement for a unique constraint.
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    is_kind(err, ErrorKind::UniqueViolation)
 }
 
-/// An entité juridique with its sites.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EstablishmentWithSites {
-    pub establishment: EstablishmentRecord,
-    pub sites: Vec<SiteRecord>,
+fn is_kind(err: &sqlx::Error, kind: ErrorKind) -> bool {
+    err.as_database_error().is_some_and(|db| db.kind() == kind)
 }
 
 /// One audit log line.
@@ -245,15 +229,6 @@ pub enum Storage {
     Postgres(PgStorage),
 }
 
-macro_rules! dispatch {
-    ($self:ident, $s:ident => $call:expr) => {
-        match $self {
-            Storage::Sqlite($s) => $call,
-            Storage::Postgres($s) => $call,
-        }
-    };
-}
-
 impl Storage {
     /// Connects to the database named by `url` (`sqlite:` or `postgres://`), with the pool limits of `settings`.
     /// Does not migrate: call [`Storage::migrate`].
@@ -283,175 +258,37 @@ impl Storage {
     /// Applies the embedded migrations of the backend (idempotent).
     #[tracing::instrument(skip(self), err)]
     pub async fn migrate(&self) -> Result<(), StorageError> {
-        dispatch!(self, s => s.migrate().await)
+        dispatch!(self, |s| s.migrate().await)
     }
 
     /// `SELECT 1`: the database answers.
     pub async fn ping(&self) -> Result<(), StorageError> {
-        dispatch!(self, s => s.ping().await)
+        dispatch!(self, |s| s.ping().await)
     }
 
     /// Closes every connection (waits for those in use).
     pub async fn close(&self) {
-        dispatch!(self, s => s.close().await);
-    }
-
-    /// Creates an entité juridique and writes the audit entry in the same transaction.
-    #[tracing::instrument(skip_all, fields(demo = new.demo), err(level = "debug"))]
-    pub async fn create_establishment(
-        &self,
-        new: &NewEstablishment,
-        actor: &Actor,
-    ) -> Result<EstablishmentRecord, StorageError> {
-        dispatch!(self, s => s.create_establishment(new, actor).await)
-    }
-
-    /// Adds a site to an entité juridique and writes the audit entry in the same transaction.
-    #[tracing::instrument(skip_all, fields(establishment_id = new.establishment_id, demo = new.demo), err(level = "debug"))]
-    pub async fn add_site(&self, new: &NewSite, actor: &Actor) -> Result<SiteRecord, StorageError> {
-        let key = search_key(
-            &new.nom,
-            new.commune.as_deref(),
-            new.finess.as_deref(),
-            new.siret.as_deref(),
-        );
-        dispatch!(self, s => s.add_site(new, &key, actor).await)
-    }
-
-    /// Finds an entité juridique by id, SIRET or FINESS juridique.
-    #[tracing::instrument(skip_all, err)]
-    pub async fn find_establishment(
-        &self,
-        key: &EstablishmentKey,
-    ) -> Result<Option<EstablishmentRecord>, StorageError> {
-        dispatch!(self, s => s.find_establishment(key).await)
-    }
-
-    /// Finds a site by FINESS géographique.
-    #[tracing::instrument(skip_all, err)]
-    pub async fn find_site_by_finess(
-        &self,
-        finess: &str,
-    ) -> Result<Option<SiteRecord>, StorageError> {
-        dispatch!(self, s => s.find_site_by_finess(finess).await)
-    }
-
-    /// Every entité juridique with its sites, ordered by name.
-    #[tracing::instrument(skip_all, err)]
-    pub async fn list_establishments(&self) -> Result<Vec<EstablishmentWithSites>, StorageError> {
-        let (establishments, sites) = dispatch!(self, s => s.list_all().await)?;
-        Ok(establishments
-            .into_iter()
-            .map(|establishment| {
-                let sites = sites
-                    .iter()
-                    .filter(|site| site.establishment_id == establishment.id)
-                    .cloned()
-                    .collect();
-                EstablishmentWithSites {
-                    establishment,
-                    sites,
-                }
-            })
-            .collect())
-    }
-
-    /// Sites whose name, commune or identifiers contain every word of `query` (accent- and case-insensitive),
-    /// at most `limit` (capped at [`SEARCH_LIMIT`]).
-    #[tracing::instrument(skip_all, err)]
-    pub async fn search_sites(
-        &self,
-        query: &str,
-        limit: i64,
-    ) -> Result<Vec<SiteMatch>, StorageError> {
-        let terms = search_terms(query);
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        let limit = limit.clamp(1, SEARCH_LIMIT);
-        dispatch!(self, s => s.search_sites(&terms, limit).await)
+        dispatch!(self, |s| s.close().await);
     }
 
     /// The most recent audit entries, newest first.
     #[tracing::instrument(skip_all, err)]
     pub async fn recent_audit_entries(&self, limit: i64) -> Result<Vec<AuditEntry>, StorageError> {
-        dispatch!(self, s => s.recent_audit_entries(limit).await)
+        with_pool!(self, async |pool| {
+            Ok(sqlx::query_as::<_, AuditEntry>(
+                "SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id DESC \
+                 LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
     }
-}
-
-/// How an operator names an entité juridique on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EstablishmentKey {
-    Id(i64),
-    Siret(String),
-    FinessJuridique(String),
-}
-
-/// Words of a text as searched: folded (lowercase, no accents), split on anything that is not a letter or digit.
-pub fn search_words(text: &str) -> Vec<String> {
-    shared::nomenclature::fold(text)
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
-/// At most 6 distinct search terms of a query.
-fn search_terms(query: &str) -> Vec<String> {
-    let mut terms = search_words(query);
-    terms.dedup();
-    terms.truncate(6);
-    terms
-}
-
-/// The stored search key of a site: its words separated and surrounded by single spaces.
-pub fn search_key(
-    nom: &str,
-    commune: Option<&str>,
-    finess: Option<&str>,
-    siret: Option<&str>,
-) -> String {
-    let words: Vec<String> = [Some(nom), commune, finess, siret]
-        .into_iter()
-        .flatten()
-        .flat_map(search_words)
-        .collect();
-    format!(" {} ", words.join(" "))
-}
-
-fn like_pattern(term: &str) -> String {
-    // Terms hold letters and digits only (see `search_words`): no LIKE wildcard to escape.
-    format!("%{term}%")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn search_key_folds_accents_and_punctuation() {
-        assert_eq!(
-            search_key(
-                "EHPAD Les Églantines (démo)",
-                Some("Saint-Gaudens"),
-                Some("319999918"),
-                None
-            ),
-            " ehpad les eglantines demo saint gaudens 319999918 "
-        );
-    }
-
-    #[test]
-    fn search_terms_are_limited_and_cleaned() {
-        assert_eq!(
-            search_terms("  Évry--Courcouronnes "),
-            vec!["evry", "courcouronnes"]
-        );
-        assert!(search_terms("%_").is_empty());
-        assert_eq!(search_terms("a b c d e f g h").len(), 6);
-    }
 
     #[test]
     fn constraint_names_round_trip() {

@@ -3,11 +3,13 @@
 
 use serde_json::{Value, json};
 use sqlx::FromRow;
-use sqlx::types::Json;
 use time::OffsetDateTime;
 
-use super::intake::now;
-use super::{Actor, NewEmail, NewPreRegistration, Storage, StorageError};
+use super::statements::{Identity, RppsSource, Statements};
+use super::{
+    Actor, NewEmail, NewPreRegistration, Storage, StorageError, in_list, is_unique_violation, now,
+    prenoms_to_stored,
+};
 
 /// Rows per queue page.
 pub const PAGE_SIZE: i64 = 50;
@@ -19,11 +21,10 @@ pub const ALL_STATUSES: [&str; 5] = ["recue", "en_cours", "a_completer", "valide
 
 /// The duplicate-detection key of an identity: folded birth name (letters and digits only) and birth date.
 pub fn identity_key(nom_naissance: &str, date_naissance: &str) -> String {
-    let folded: String = shared::nomenclature::fold(nom_naissance)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect();
-    format!("{folded}|{date_naissance}")
+    format!(
+        "{}|{date_naissance}",
+        shared::search::compact(nom_naissance)
+    )
 }
 
 /// Filters of a queue page (already checked).
@@ -109,6 +110,27 @@ pub struct DemandeRecord {
     pub updated_at: OffsetDateTime,
 }
 
+impl DemandeRecord {
+    /// The identity a validation records.
+    fn identity(&self) -> Identity<'_> {
+        Identity {
+            civilite: &self.civilite,
+            nom_naissance: &self.nom_naissance,
+            prenoms: &self.prenoms,
+            date_naissance: &self.date_naissance,
+            lieu_commune_cog: self.lieu_commune_cog.as_deref(),
+            lieu_pays_cog: self.lieu_pays_cog.as_deref(),
+            lieu_ville_etrangere: self.lieu_ville_etrangere.as_deref(),
+            lieu_commune_libre: self.lieu_commune_libre.as_deref(),
+            lieu_departement_libre: self.lieu_departement_libre.as_deref(),
+            email: &self.email,
+            mobile: &self.mobile,
+            nom_exercice: &self.nom_exercice,
+            prenom_exercice: &self.prenom_exercice,
+        }
+    }
+}
+
 /// An existing identity that may be the same person.
 #[derive(Debug, Clone, FromRow)]
 pub struct IdentityMatch {
@@ -189,98 +211,6 @@ pub struct DecisionInput<'a> {
     pub document_delete_after: Option<OffsetDateTime>,
 }
 
-/// Adds `$3` to the count of site `$1` in status `$2` (see [`bump!`]).
-pub(crate) const BUMP_SQL: &str = "INSERT INTO queue_counts (site_id, status, n) VALUES ($1, $2, $3) \
-     ON CONFLICT (site_id, status) DO UPDATE SET n = queue_counts.n + $3";
-
-macro_rules! bump {
-    ($tx:expr, $site:expr, $status:expr, $delta:expr) => {
-        sqlx::query($crate::storage::queue::BUMP_SQL)
-            .bind($site)
-            .bind($status)
-            .bind($delta)
-            .execute($tx)
-            .await?
-    };
-}
-
-pub(crate) use bump;
-
-/// Allocates the next RPPS number of `prefix` from the database counter (inside the caller's transaction, so
-/// a rolled-back registration gives its number back); evaluates to the number.
-macro_rules! allocate_rpps {
-    ($tx:expr, $prefix:expr) => {{
-        let prefix: u8 = $prefix;
-        sqlx::query(
-            "INSERT INTO rpps_counter (prefix, next_sequence) VALUES ($1, 0) ON CONFLICT (prefix) DO NOTHING",
-        )
-        .bind(i64::from(prefix))
-        .execute(&mut *$tx)
-        .await?;
-        let (sequence,): (i64,) = sqlx::query_as(
-            "UPDATE rpps_counter SET next_sequence = next_sequence + 1 WHERE prefix = $1 \
-             RETURNING next_sequence - 1",
-        )
-        .bind(i64::from(prefix))
-        .fetch_one(&mut *$tx)
-        .await?;
-        u64::try_from(sequence)
-            .ok()
-            .and_then(|s| shared::ids::Rpps::allocate_in(prefix, s))
-            .ok_or_else(|| StorageError::Configuration("the RPPS range is exhausted".to_owned()))?
-            .as_str()
-            .to_owned()
-    }};
-}
-
-pub(crate) use allocate_rpps;
-
-/// Inserts a professional from a request's état civil and contact (`prenoms` as stored: a JSON array); evaluates
-/// to its id. The directory's search and sort keys are computed here, so every identity is searchable at once.
-macro_rules! insert_professional {
-    ($tx:expr, $d:expr, $rpps:expr, $source:expr, $key:expr, $at:expr) => {{
-        let (search_key, sort_key) = super::directory::directory_keys(
-            &$d.nom_naissance,
-            &$d.prenoms,
-            &$d.nom_exercice,
-            &$d.prenom_exercice,
-            $rpps,
-        );
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO professionals (rpps, source, civilite, nom_naissance, prenoms, date_naissance, \
-             lieu_commune_cog, lieu_pays_cog, lieu_ville_etrangere, lieu_commune_libre, lieu_departement_libre, \
-             email, mobile, nom_exercice, prenom_exercice, identity_key, created_at, updated_at, search_key, \
-             sort_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19) \
-             RETURNING id",
-        )
-        .bind($rpps)
-        .bind($source)
-        .bind(&$d.civilite)
-        .bind(&$d.nom_naissance)
-        .bind(&$d.prenoms)
-        .bind(&$d.date_naissance)
-        .bind(&$d.lieu_commune_cog)
-        .bind(&$d.lieu_pays_cog)
-        .bind(&$d.lieu_ville_etrangere)
-        .bind(&$d.lieu_commune_libre)
-        .bind(&$d.lieu_departement_libre)
-        .bind(&$d.email)
-        .bind(&$d.mobile)
-        .bind(&$d.nom_exercice)
-        .bind(&$d.prenom_exercice)
-        .bind($key)
-        .bind($at)
-        .bind(search_key)
-        .bind(sort_key)
-        .fetch_one($tx)
-        .await?;
-        id
-    }};
-}
-
-pub(crate) use insert_professional;
-
 const DEMANDE_SELECT: &str = "SELECT p.id, p.reference, p.site_id, s.nom AS site_nom, s.finess AS site_finess, \
      p.status, p.status_detail, p.rpps, p.civilite, p.nom_naissance, p.prenoms, p.date_naissance, \
      p.lieu_commune_cog, p.lieu_pays_cog, p.lieu_ville_etrangere, p.lieu_commune_libre, p.lieu_departement_libre, \
@@ -291,14 +221,6 @@ const DEMANDE_SELECT: &str = "SELECT p.id, p.reference, p.site_id, s.nom AS site
      p.created_at, p.updated_at \
      FROM pre_registrations p JOIN sites s ON s.id = p.site_id JOIN documents d ON d.id = p.document_id \
      LEFT JOIN gestionnaires g ON g.id = p.decided_by";
-
-/// `1, 2, 3`: ids for an `IN (…)` clause (integers only, so nothing to escape).
-pub(super) fn in_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 impl Storage {
     /// One page of the queue, oldest first: one indexed branch per (site, status), merged.
@@ -344,19 +266,19 @@ impl Storage {
             }
         }
         let sql = format!(
-            "SELECT p.id, p.reference, p.created_at, p.site_id, s.nom AS site_nom, p.nom_naissance, p.prenoms, \
-             p.nom_exercice, p.prenom_exercice, p.metier, p.role, p.status, \
-             (p.rpps_existant IS NOT NULL) AS rpps_existant_declare, \
-             (p.email_confirmed_at IS NOT NULL) AS email_confirmed, p.commune_saisie_libre, p.returned_count, \
-             (EXISTS (SELECT 1 FROM professionals pr WHERE pr.identity_key = p.identity_key) \
-              OR EXISTS (SELECT 1 FROM pre_registrations o WHERE o.identity_key = p.identity_key \
-                 AND o.id <> p.id AND o.status IN ('recue', 'en_cours', 'a_completer'))) AS possible_duplicate \
-             FROM (SELECT id, created_at FROM ({}) u ORDER BY created_at, id LIMIT {limit}) k \
-             JOIN pre_registrations p ON p.id = k.id JOIN sites s ON s.id = p.site_id \
-             ORDER BY p.created_at, p.id",
+            "SELECT p.id, p.reference, p.created_at, p.site_id, s.nom AS site_nom, \
+             p.nom_naissance, p.prenoms, p.nom_exercice, p.prenom_exercice, p.metier, p.role, \
+             p.status, (p.rpps_existant IS NOT NULL) AS rpps_existant_declare, \
+             (p.email_confirmed_at IS NOT NULL) AS email_confirmed, p.commune_saisie_libre, \
+             p.returned_count, (EXISTS (SELECT 1 FROM professionals pr WHERE pr.identity_key = \
+             p.identity_key) OR EXISTS (SELECT 1 FROM pre_registrations o WHERE o.identity_key = \
+             p.identity_key AND o.id <> p.id AND o.status IN ('recue', 'en_cours', \
+             'a_completer'))) AS possible_duplicate FROM (SELECT id, created_at FROM ({}) u ORDER \
+             BY created_at, id LIMIT {limit}) k JOIN pre_registrations p ON p.id = k.id JOIN sites \
+             s ON s.id = p.site_id ORDER BY p.created_at, p.id",
             branches.join(" UNION ALL ")
         );
-        with_pool!(self, pool => {
+        with_pool!(self, async |pool| {
             let mut query = sqlx::query_as::<_, QueueRecord>(sqlx::AssertSqlSafe(sql));
             if let Some(role) = &filter.role {
                 query = query.bind(role.clone());
@@ -383,12 +305,15 @@ impl Storage {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT site_id, status, n FROM queue_counts WHERE site_id IN ({}) ORDER BY site_id, status",
+            "SELECT site_id, status, n FROM queue_counts WHERE site_id IN ({}) ORDER BY site_id, \
+             status",
             in_list(sites)
         );
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64, String, i64)>(sqlx::AssertSqlSafe(sql))
-            .fetch_all(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(
+            sqlx::query_as::<_, (i64, String, i64)>(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await?
+        ))
     }
 
     /// One request, if it belongs to one of `sites`.
@@ -404,10 +329,12 @@ impl Storage {
             "{DEMANDE_SELECT} WHERE p.id = $1 AND p.site_id IN ({})",
             in_list(sites)
         );
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, DemandeRecord>(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(sqlx::query_as::<_, DemandeRecord>(
+            sqlx::AssertSqlSafe(sql)
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?))
     }
 
     /// Identities and other open requests with the same identity key.
@@ -419,19 +346,20 @@ impl Storage {
             .identity_key
             .clone()
             .unwrap_or_else(|| identity_key(&demande.nom_naissance, &demande.date_naissance));
-        with_pool!(self, pool => {
+        with_pool!(self, async |pool| {
             let identities = sqlx::query_as::<_, IdentityMatch>(
-                "SELECT id, rpps, nom_naissance, prenoms, date_naissance, lieu_commune_cog, lieu_pays_cog, \
-                 nom_exercice, prenom_exercice FROM professionals WHERE identity_key = $1 ORDER BY id LIMIT 20",
+                "SELECT id, rpps, nom_naissance, prenoms, date_naissance, lieu_commune_cog, \
+                 lieu_pays_cog, nom_exercice, prenom_exercice FROM professionals WHERE \
+                 identity_key = $1 ORDER BY id LIMIT 20",
             )
             .bind(&key)
             .fetch_all(pool)
             .await?;
             let requests = sqlx::query_as::<_, RequestMatch>(
-                "SELECT p.id, p.reference, p.site_id, s.nom AS site_nom, p.prenoms, p.lieu_commune_cog, \
-                 p.lieu_pays_cog, p.status FROM pre_registrations p JOIN sites s ON s.id = p.site_id \
-                 WHERE p.identity_key = $1 AND p.id <> $2 AND p.status IN ('recue', 'en_cours', 'a_completer') \
-                 ORDER BY p.id LIMIT 20",
+                "SELECT p.id, p.reference, p.site_id, s.nom AS site_nom, p.prenoms, \
+                 p.lieu_commune_cog, p.lieu_pays_cog, p.status FROM pre_registrations p JOIN sites \
+                 s ON s.id = p.site_id WHERE p.identity_key = $1 AND p.id <> $2 AND p.status IN \
+                 ('recue', 'en_cours', 'a_completer') ORDER BY p.id LIMIT 20",
             )
             .bind(&key)
             .bind(demande.id)
@@ -446,31 +374,36 @@ impl Storage {
         &self,
         id: &str,
     ) -> Result<Option<(String, Vec<u8>)>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, (String, Vec<u8>)>(
-            "SELECT content_type, content FROM documents WHERE id = $1 AND deleted_at IS NULL",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?))
+        with_pool!(self, async |pool| Ok(
+            sqlx::query_as::<_, (String, Vec<u8>)>(
+                "SELECT content_type, content FROM documents WHERE id = $1 AND deleted_at IS NULL",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        ))
     }
 
     /// Deletes the content of identity documents whose retention after a final decision is over (the requests
     /// then leave the partial index the purge reads).
     pub async fn purge_documents(&self) -> Result<u64, StorageError> {
         let at = now();
-        let due: Option<(i64,)> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT id FROM pre_registrations WHERE document_delete_after <= $1 LIMIT 1",
-        )
-        .bind(at)
-        .fetch_optional(pool)
-        .await?);
+        let due: Option<(i64,)> = with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(
+                "SELECT id FROM pre_registrations WHERE document_delete_after <= $1 LIMIT 1",
+            )
+            .bind(at)
+            .fetch_optional(pool)
+            .await?)
+        })?;
         if due.is_none() {
             return Ok(0);
         }
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let purged = sqlx::query(
-                "UPDATE documents SET content = $2, deleted_at = $1 WHERE deleted_at IS NULL AND id IN \
-                 (SELECT document_id FROM pre_registrations WHERE document_delete_after <= $1)",
+                "UPDATE documents SET content = $2, deleted_at = $1 WHERE deleted_at IS NULL AND \
+                 id IN (SELECT document_id FROM pre_registrations WHERE document_delete_after <= \
+                 $1)",
             )
             .bind(at)
             .bind(Vec::<u8>::new())
@@ -478,7 +411,8 @@ impl Storage {
             .await?
             .rows_affected();
             sqlx::query(
-                "UPDATE pre_registrations SET document_delete_after = NULL WHERE document_delete_after <= $1",
+                "UPDATE pre_registrations SET document_delete_after = NULL WHERE \
+                 document_delete_after <= $1",
             )
             .bind(at)
             .execute(&mut *tx)
@@ -497,9 +431,10 @@ impl Storage {
         gestionnaire_id: i64,
     ) -> Result<bool, StorageError> {
         let at = now();
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let changed = sqlx::query(
-                "UPDATE pre_registrations SET status = 'en_cours', updated_at = $2 WHERE id = $1 AND status = 'recue'",
+                "UPDATE pre_registrations SET status = 'en_cours', updated_at = $2 WHERE id = $1 \
+                 AND status = 'recue'",
             )
             .bind(demande.id)
             .bind(at)
@@ -507,17 +442,15 @@ impl Storage {
             .await?
             .rows_affected();
             if changed == 1 {
-                bump!(&mut *tx, demande.site_id, "recue", -1_i64);
-                bump!(&mut *tx, demande.site_id, "en_cours", 1_i64);
-                sqlx::query(
-                    "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+                tx.bump(demande.site_id, "recue", -1).await?;
+                tx.bump(demande.site_id, "en_cours", 1).await?;
+                tx.audit(
+                    at,
+                    Actor::gestionnaire(gestionnaire_id).as_str(),
+                    "pre_registration.en_cours",
+                    &format!("pre_registration:{}", demande.id),
+                    &json!({"before": {"status": "recue"}, "after": {"status": "en_cours"}}),
                 )
-                .bind(at)
-                .bind(Actor::gestionnaire(gestionnaire_id).as_str())
-                .bind("pre_registration.en_cours")
-                .bind(format!("pre_registration:{}", demande.id))
-                .bind(Json(json!({"before": {"status": "recue"}, "after": {"status": "en_cours"}})))
-                .execute(&mut *tx)
                 .await?;
             }
             tx.commit().await?;
@@ -571,12 +504,12 @@ impl Storage {
         let delete_now = delete_after.is_some_and(|t| t <= at);
         // Deleted in this transaction: nothing left for the purge to find.
         let stored_delete_after = if delete_now { None } else { delete_after };
-        with_tx!(self, tx => {
+        with_tx!(self, async |mut tx| {
             let changed = sqlx::query(
                 "UPDATE pre_registrations SET status = $3, status_detail = $4, reason_code = $5, \
-                 corrections = COALESCE($6, corrections), returned_count = returned_count + $7, decided_by = $8, \
-                 decided_at = $9, updated_at = $9, document_verified = COALESCE($10, document_verified), \
-                 document_delete_after = $11 \
+                 corrections = COALESCE($6, corrections), returned_count = returned_count + $7, \
+                 decided_by = $8, decided_at = $9, updated_at = $9, document_verified = \
+                 COALESCE($10, document_verified), document_delete_after = $11 \
                  WHERE id = $1 AND status = $2 AND status IN ('recue', 'en_cours')",
             )
             .bind(d.id)
@@ -595,31 +528,39 @@ impl Storage {
             .rows_affected();
             if changed != 1 {
                 drop(tx);
-                let current: Option<(String, Option<String>, Option<OffsetDateTime>)> = with_pool!(self, pool =>
-                    sqlx::query_as(
-                        "SELECT p.status, g.nom, p.decided_at FROM pre_registrations p \
-                         LEFT JOIN gestionnaires g ON g.id = p.decided_by WHERE p.id = $1",
-                    )
-                    .bind(d.id)
-                    .fetch_optional(pool)
-                    .await?);
+                let current: Option<(String, Option<String>, Option<OffsetDateTime>)> =
+                    with_pool!(self, async |pool| {
+                        Ok(sqlx::query_as(
+                            "SELECT p.status, g.nom, p.decided_at FROM pre_registrations p \
+                             LEFT JOIN gestionnaires g ON g.id = p.decided_by WHERE p.id = $1",
+                        )
+                        .bind(d.id)
+                        .fetch_optional(pool)
+                        .await?)
+                    })?;
                 let (status, by, at) = current.unwrap_or_default();
                 return Ok(DecisionOutcome::AlreadyDecided { by, at, status });
             }
-            bump!(&mut *tx, d.site_id, &d.status, -1_i64);
-            bump!(&mut *tx, d.site_id, new_status, 1_i64);
+            tx.bump(d.site_id, &d.status, -1).await?;
+            tx.bump(d.site_id, new_status, 1).await?;
             let mut rpps = None;
             let mut identity_reused = false;
-            if let Decision::Validate { attach_to_rpps, rpps_prefix } = &input.decision {
+            if let Decision::Validate {
+                attach_to_rpps,
+                rpps_prefix,
+            } = &input.decision
+            {
                 let key = d
                     .identity_key
                     .clone()
                     .unwrap_or_else(|| identity_key(&d.nom_naissance, &d.date_naissance));
                 let existing: Option<(i64, String)> = match attach_to_rpps {
-                    Some(number) => sqlx::query_as("SELECT id, rpps FROM professionals WHERE rpps = $1")
-                        .bind(number)
-                        .fetch_optional(&mut *tx)
-                        .await?,
+                    Some(number) => {
+                        sqlx::query_as("SELECT id, rpps FROM professionals WHERE rpps = $1")
+                            .bind(number)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                    }
                     None => None,
                 };
                 let (professional_id, number) = match (existing, attach_to_rpps) {
@@ -632,19 +573,36 @@ impl Storage {
                             return Ok(DecisionOutcome::InvalidRpps);
                         }
                         identity_reused = true;
-                        let id = insert_professional!(&mut *tx, d, number, "declare", &key, at);
+                        let id = tx
+                            .insert_professional(
+                                &d.identity(),
+                                number,
+                                RppsSource::Declared,
+                                &key,
+                                at,
+                            )
+                            .await?;
                         (id, number.clone())
                     }
                     (None, None) => {
-                        let number = allocate_rpps!(&mut *tx, *rpps_prefix);
-                        let id = insert_professional!(&mut *tx, d, &number, "enrole", &key, at);
+                        let number = tx.allocate_rpps(*rpps_prefix).await?;
+                        let id = tx
+                            .insert_professional(
+                                &d.identity(),
+                                &number,
+                                RppsSource::Enrole,
+                                &key,
+                                at,
+                            )
+                            .await?;
                         (id, number)
                     }
                 };
                 let inserted = sqlx::query(
-                    "INSERT INTO situations (professional_id, site_id, pre_registration_id, nom_exercice, \
-                     prenom_exercice, metier, role, mode_exercice, date_prise_fonction, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    "INSERT INTO situations (professional_id, site_id, pre_registration_id, \
+                     nom_exercice, prenom_exercice, metier, role, mode_exercice, \
+                     date_prise_fonction, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                     $10)",
                 )
                 .bind(professional_id)
                 .bind(d.site_id)
@@ -660,21 +618,23 @@ impl Storage {
                 .await;
                 match inserted {
                     Ok(_) => {}
-                    Err(err) if err.as_database_error().is_some_and(|e| {
-                        e.kind() == sqlx::error::ErrorKind::UniqueViolation
-                    }) => return Ok(DecisionOutcome::SituationExists),
+                    Err(err) if is_unique_violation(&err) => {
+                        return Ok(DecisionOutcome::SituationExists);
+                    }
                     Err(err) => return Err(err.into()),
                 }
-                sqlx::query("UPDATE pre_registrations SET rpps = $2, professional_id = $3 WHERE id = $1")
-                    .bind(d.id)
-                    .bind(&number)
-                    .bind(professional_id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE pre_registrations SET rpps = $2, professional_id = $3 WHERE id = $1",
+                )
+                .bind(d.id)
+                .bind(&number)
+                .bind(professional_id)
+                .execute(&mut *tx)
+                .await?;
                 if let Some((token_hash, expires_at)) = input.activation_link {
                     sqlx::query(
-                        "INSERT INTO ecps_activation_links (token_hash, professional_id, created_at, expires_at) \
-                         VALUES ($1, $2, $3, $4)",
+                        "INSERT INTO ecps_activation_links (token_hash, professional_id, \
+                         created_at, expires_at) VALUES ($1, $2, $3, $4)",
                     )
                     .bind(token_hash)
                     .bind(professional_id)
@@ -685,18 +645,7 @@ impl Storage {
                 }
                 rpps = Some(number);
             }
-            let email = (input.email)(rpps.as_deref());
-            sqlx::query(
-                "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, attempts, \
-                 next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)",
-            )
-            .bind(&email.recipient)
-            .bind(&email.subject)
-            .bind(&email.text_body)
-            .bind(&email.html_body)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            tx.queue_email(at, &(input.email)(rpps.as_deref())).await?;
             let details = json!({
                 "before": {"status": d.status},
                 "after": {
@@ -707,36 +656,35 @@ impl Storage {
                     "corrections": corrections.as_deref().and_then(|c| serde_json::from_str::<Value>(c).ok()),
                 },
             });
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            tx.audit(
+                at,
+                actor.as_str(),
+                &format!("pre_registration.{new_status}"),
+                &format!("pre_registration:{}", d.id),
+                &details,
             )
-            .bind(at)
-            .bind(actor.as_str())
-            .bind(format!("pre_registration.{new_status}"))
-            .bind(format!("pre_registration:{}", d.id))
-            .bind(Json(&details))
-            .execute(&mut *tx)
             .await?;
             if delete_now {
-                sqlx::query("UPDATE documents SET content = $2, deleted_at = $3 WHERE id = $1 AND deleted_at IS NULL")
-                    .bind(&d.document_id)
-                    .bind(Vec::<u8>::new())
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
+                tx.erase_document(&d.document_id, at).await?;
             }
             tx.commit().await?;
-            Ok(DecisionOutcome::Done { status: new_status, rpps, identity_reused })
+            Ok(DecisionOutcome::Done {
+                status: new_status,
+                rpps,
+                identity_reused,
+            })
         })
     }
 
     /// One request, whatever its site (for its own professional).
     pub async fn find_demande_by_id(&self, id: i64) -> Result<Option<DemandeRecord>, StorageError> {
         let sql = format!("{DEMANDE_SELECT} WHERE p.id = $1");
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, DemandeRecord>(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, async |pool| Ok(sqlx::query_as::<_, DemandeRecord>(
+            sqlx::AssertSqlSafe(sql)
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?))
     }
 
     /// Replaces a request awaiting corrections with its corrected version and puts it back in the queue
@@ -749,21 +697,25 @@ impl Storage {
         actor: &Actor,
     ) -> Result<bool, StorageError> {
         let at = now();
-        let prenoms = serde_json::to_string(&r.prenoms).unwrap_or_else(|_| "[]".to_owned());
-        with_tx!(self, tx => {
+        let prenoms = prenoms_to_stored(&r.prenoms);
+        with_tx!(self, async |mut tx| {
             let old: Option<(String,)> = sqlx::query_as(
-                "SELECT document_id FROM pre_registrations WHERE id = $1 AND status = 'a_completer'",
+                "SELECT document_id FROM pre_registrations WHERE id = $1 AND status = \
+                 'a_completer'",
             )
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((old_document,)) = old else { return Ok(false) };
+            let Some((old_document,)) = old else {
+                return Ok(false);
+            };
             let changed = sqlx::query(
-                "UPDATE pre_registrations SET status = 'recue', status_detail = NULL, civilite = $2, \
-                 nom_naissance = $3, prenoms = $4, date_naissance = $5, lieu_commune_cog = $6, lieu_pays_cog = $7, \
-                 lieu_ville_etrangere = $8, lieu_commune_libre = $9, lieu_departement_libre = $10, \
-                 commune_saisie_libre = $11, email = $12, mobile = $13, nom_exercice = $14, prenom_exercice = $15, \
-                 metier = $16, role = $17, mode_exercice = $18, date_prise_fonction = $19, rpps_existant = $20, \
+                "UPDATE pre_registrations SET status = 'recue', status_detail = NULL, civilite = \
+                 $2, nom_naissance = $3, prenoms = $4, date_naissance = $5, lieu_commune_cog = $6, \
+                 lieu_pays_cog = $7, lieu_ville_etrangere = $8, lieu_commune_libre = $9, \
+                 lieu_departement_libre = $10, commune_saisie_libre = $11, email = $12, mobile = \
+                 $13, nom_exercice = $14, prenom_exercice = $15, metier = $16, role = $17, \
+                 mode_exercice = $18, date_prise_fonction = $19, rpps_existant = $20, \
                  notice_version = $21, document_id = $22, identity_key = $23, updated_at = $24, \
                  email_confirmed_at = CASE WHEN email = $12 THEN email_confirmed_at ELSE NULL END \
                  WHERE id = $1 AND status = 'a_completer'",
@@ -798,25 +750,18 @@ impl Storage {
             if changed != 1 {
                 return Ok(false);
             }
-            bump!(&mut *tx, r.site_id, "a_completer", -1_i64);
-            bump!(&mut *tx, r.site_id, "recue", 1_i64);
+            tx.bump(r.site_id, "a_completer", -1).await?;
+            tx.bump(r.site_id, "recue", 1).await?;
             if old_document != r.document_id {
-                sqlx::query("UPDATE documents SET content = $2, deleted_at = $3 WHERE id = $1")
-                    .bind(&old_document)
-                    .bind(Vec::<u8>::new())
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
+                tx.erase_document(&old_document, at).await?;
             }
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            tx.audit(
+                at,
+                actor.as_str(),
+                "pre_registration.resubmit",
+                &format!("pre_registration:{id}"),
+                &json!({"document_changed": old_document != r.document_id}),
             )
-            .bind(at)
-            .bind(actor.as_str())
-            .bind("pre_registration.resubmit")
-            .bind(format!("pre_registration:{id}"))
-            .bind(Json(json!({"document_changed": old_document != r.document_id})))
-            .execute(&mut *tx)
             .await?;
             tx.commit().await?;
             Ok(true)
@@ -828,11 +773,14 @@ impl Storage {
         &self,
         status_token_hash: &str,
     ) -> Result<Option<(i64, i64, String, String, Option<String>)>, StorageError> {
-        with_pool!(self, pool => Ok(sqlx::query_as(
-            "SELECT id, site_id, status, document_id, corrections FROM pre_registrations WHERE status_token_hash = $1",
-        )
-        .bind(status_token_hash)
-        .fetch_optional(pool)
-        .await?))
+        with_pool!(self, async |pool| {
+            Ok(sqlx::query_as(
+                "SELECT id, site_id, status, document_id, corrections FROM pre_registrations WHERE \
+                 status_token_hash = $1",
+            )
+            .bind(status_token_hash)
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 }

@@ -2,25 +2,16 @@
 
 use std::str::FromStr;
 
-use serde_json::json;
-use sqlx::error::ErrorKind;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::types::Json;
-use sqlx::{QueryBuilder, Sqlite};
-use time::OffsetDateTime;
+use sqlx::{Sqlite, Transaction};
 
+use super::StorageError;
 use super::group_commit::{self, Checkpoints, GroupCommit};
-use super::{
-    Actor, AuditEntry, Constraint, EstablishmentKey, EstablishmentRecord, NewEstablishment,
-    NewSite, SiteMatch, SiteRecord, StorageError, like_pattern,
-};
 use crate::config::DatabaseSettings;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-const ESTABLISHMENT_COLUMNS: &str = "id, nom, siret, finess_juridique, demo";
 
 /// The file of a `sqlite:` URL, or `None` for another backend, an in-memory database or an unparsable URL.
 pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
@@ -120,23 +111,54 @@ impl SqliteStorage {
         })
     }
 
-    pub(super) fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// Runs `read` on the pool of reads (see [`with_pool!`]).
+    pub(super) async fn read<T>(
+        &self,
+        read: impl AsyncFnOnce(&SqlitePool) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        read(&self.pool).await
     }
 
-    /// The connection of writes; use it in the write turn only.
-    pub(super) fn writer(&self) -> &SqlitePool {
-        &self.writer
+    /// Runs `write`, a single writing statement, on the connection of writes in this process's write turn;
+    /// answers once the write is durable (see [`with_write!`]).
+    pub(super) async fn write<T>(
+        &self,
+        write: impl AsyncFnOnce(&SqlitePool) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let written = {
+            let _turn = self.write_turn().await;
+            write(&self.writer).await?
+        };
+        self.durable().await?;
+        Ok(written)
+    }
+
+    /// Runs `work` in a new transaction: in this process's write turn, begun with `BEGIN IMMEDIATE`, which takes
+    /// the write lock at once (so the transaction never fails half-way on a lock upgrade); once `work` succeeded,
+    /// waits for its commit to be on disk (see [`with_tx!`]).
+    pub(super) async fn transaction<T>(
+        &self,
+        work: impl AsyncFnOnce(Transaction<'_, Sqlite>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let result = {
+            let _turn = self.write_turn().await;
+            let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+            work(tx).await
+        };
+        if result.is_ok() {
+            self.durable().await?;
+        }
+        result
     }
 
     /// Waits for this process's turn to write; hold the guard until the write is committed.
-    pub(super) async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.write_gate.lock().await
     }
 
     /// Returns once every write committed before the call is on disk. Call it after the commit, once the write
     /// turn is released, so that the next writer commits meanwhile and shares the next sync.
-    pub(super) async fn durable(&self) -> Result<(), StorageError> {
+    async fn durable(&self) -> Result<(), StorageError> {
         match &self.group_commit {
             Some(group) => group.durable().await,
             None => Ok(()),
@@ -161,264 +183,6 @@ impl SqliteStorage {
         self.pool.close().await;
         self.writer.close().await;
     }
-
-    pub(super) async fn create_establishment(
-        &self,
-        new: &NewEstablishment,
-        actor: &Actor,
-    ) -> Result<EstablishmentRecord, StorageError> {
-        let now = OffsetDateTime::now_utc();
-        // IMMEDIATE takes the write lock now, so the transaction never fails half-way on a lock upgrade.
-        let turn = self.write_turn().await;
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let inserted = sqlx::query_as::<_, EstablishmentRecord>(
-            "INSERT INTO establishments (nom, siret, finess_juridique, demo, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id, nom, siret, finess_juridique, demo",
-        )
-        .bind(&new.nom)
-        .bind(&new.siret)
-        .bind(&new.finess_juridique)
-        .bind(new.demo)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await;
-        let record = match inserted {
-            Ok(record) => record,
-            Err(err) if is_kind(&err, ErrorKind::UniqueViolation) => {
-                drop(tx);
-                return Err(StorageError::Conflict(
-                    self.establishment_conflict(new).await?,
-                ));
-            }
-            Err(err) => return Err(err.into()),
-        };
-        insert_audit(
-            &mut tx,
-            now,
-            actor,
-            "establishment.create",
-            &format!("establishment:{}", record.id),
-            json!({
-                "nom": record.nom,
-                "siret": record.siret,
-                "finess_juridique": record.finess_juridique,
-                "demo": record.demo,
-            }),
-        )
-        .await?;
-        tx.commit().await?;
-        drop(turn);
-        self.durable().await?;
-        Ok(record)
-    }
-
-    /// SQLite does not report which unique index failed: find it by looking for the existing row of each key.
-    async fn establishment_conflict(
-        &self,
-        new: &NewEstablishment,
-    ) -> Result<Option<Constraint>, StorageError> {
-        if let Some(siret) = &new.siret
-            && self
-                .find_establishment(&EstablishmentKey::Siret(siret.clone()))
-                .await?
-                .is_some()
-        {
-            return Ok(Some(Constraint::EstablishmentSiret));
-        }
-        if let Some(finess) = &new.finess_juridique
-            && self
-                .find_establishment(&EstablishmentKey::FinessJuridique(finess.clone()))
-                .await?
-                .is_some()
-        {
-            return Ok(Some(Constraint::EstablishmentFinessJuridique));
-        }
-        Ok(None)
-    }
-
-    pub(super) async fn add_site(
-        &self,
-        new: &NewSite,
-        search_key: &str,
-        actor: &Actor,
-    ) -> Result<SiteRecord, StorageError> {
-        let now = OffsetDateTime::now_utc();
-        let turn = self.write_turn().await;
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let inserted = sqlx::query_as::<_, SiteRecord>(
-            "INSERT INTO sites (establishment_id, nom, finess, siret, commune, search_key, demo, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING id, establishment_id, nom, finess, siret, commune, demo",
-        )
-        .bind(new.establishment_id)
-        .bind(&new.nom)
-        .bind(&new.finess)
-        .bind(&new.siret)
-        .bind(&new.commune)
-        .bind(search_key)
-        .bind(new.demo)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await;
-        let record = match inserted {
-            Ok(record) => record,
-            Err(err) if is_kind(&err, ErrorKind::UniqueViolation) => {
-                drop(tx);
-                return Err(StorageError::Conflict(self.site_conflict(new).await?));
-            }
-            Err(err) if is_kind(&err, ErrorKind::ForeignKeyViolation) => {
-                return Err(StorageError::EstablishmentNotFound);
-            }
-            Err(err) => return Err(err.into()),
-        };
-        insert_audit(
-            &mut tx,
-            now,
-            actor,
-            "site.create",
-            &format!("site:{}", record.id),
-            json!({
-                "establishment_id": record.establishment_id,
-                "nom": record.nom,
-                "finess": record.finess,
-                "siret": record.siret,
-                "commune": record.commune,
-                "demo": record.demo,
-            }),
-        )
-        .await?;
-        tx.commit().await?;
-        drop(turn);
-        self.durable().await?;
-        Ok(record)
-    }
-
-    async fn site_conflict(&self, new: &NewSite) -> Result<Option<Constraint>, StorageError> {
-        if let Some(finess) = &new.finess
-            && self.find_site_by_finess(finess).await?.is_some()
-        {
-            return Ok(Some(Constraint::SiteFiness));
-        }
-        if let Some(siret) = &new.siret {
-            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM sites WHERE siret = $1")
-                .bind(siret)
-                .fetch_optional(&self.pool)
-                .await?;
-            if found.is_some() {
-                return Ok(Some(Constraint::SiteSiret));
-            }
-        }
-        Ok(None)
-    }
-
-    pub(super) async fn find_establishment(
-        &self,
-        key: &EstablishmentKey,
-    ) -> Result<Option<EstablishmentRecord>, StorageError> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {ESTABLISHMENT_COLUMNS} FROM establishments "
-        ));
-        match key {
-            EstablishmentKey::Id(id) => query.push("WHERE id = ").push_bind(*id),
-            EstablishmentKey::Siret(siret) => query.push("WHERE siret = ").push_bind(siret.clone()),
-            EstablishmentKey::FinessJuridique(finess) => query
-                .push("WHERE finess_juridique = ")
-                .push_bind(finess.clone()),
-        };
-        Ok(query
-            .build_query_as::<EstablishmentRecord>()
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-
-    pub(super) async fn find_site_by_finess(
-        &self,
-        finess: &str,
-    ) -> Result<Option<SiteRecord>, StorageError> {
-        Ok(sqlx::query_as::<_, SiteRecord>(
-            "SELECT id, establishment_id, nom, finess, siret, commune, demo FROM sites WHERE finess = $1",
-        )
-        .bind(finess)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    pub(super) async fn list_all(
-        &self,
-    ) -> Result<(Vec<EstablishmentRecord>, Vec<SiteRecord>), StorageError> {
-        let establishments = sqlx::query_as::<_, EstablishmentRecord>(
-            "SELECT id, nom, siret, finess_juridique, demo FROM establishments ORDER BY nom, id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let sites = sqlx::query_as::<_, SiteRecord>(
-            "SELECT id, establishment_id, nom, finess, siret, commune, demo FROM sites ORDER BY nom, id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok((establishments, sites))
-    }
-
-    pub(super) async fn search_sites(
-        &self,
-        terms: &[String],
-        limit: i64,
-    ) -> Result<Vec<SiteMatch>, StorageError> {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT s.id, s.establishment_id, s.nom, s.finess, s.siret, s.commune, s.demo, \
-             e.nom AS establishment_nom \
-             FROM sites s JOIN establishments e ON e.id = s.establishment_id WHERE 1 = 1",
-        );
-        for term in terms {
-            query
-                .push(" AND s.search_key LIKE ")
-                .push_bind(like_pattern(term));
-        }
-        query
-            .push(" ORDER BY s.search_key, s.id LIMIT ")
-            .push_bind(limit);
-        Ok(query
-            .build_query_as::<SiteMatch>()
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    pub(super) async fn recent_audit_entries(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<AuditEntry>, StorageError> {
-        Ok(sqlx::query_as::<_, AuditEntry>(
-            "SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-}
-
-fn is_kind(err: &sqlx::Error, kind: ErrorKind) -> bool {
-    err.as_database_error().is_some_and(|db| db.kind() == kind)
-}
-
-async fn insert_audit(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    at: OffsetDateTime,
-    actor: &Actor,
-    action: &str,
-    subject: &str,
-    details: serde_json::Value,
-) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(at)
-    .bind(actor.as_str())
-    .bind(action)
-    .bind(subject)
-    .bind(Json(details))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -944,3 +944,29 @@ async fn a_number_the_person_already_has_is_recorded_or_reused_never_a_new_one()
     .await;
     assert_eq!(&allocated[..10], "9000000000");
 }
+
+#[tokio::test]
+async fn a_person_names_their_birth_place_in_words_and_follows_a_correction() {
+    let app = TestApp::spawn().await;
+    let (ej, site) = establishment(&app, 49).await;
+    let cookie = app.signed_in("rh@exemple.fr", AttachTo::EjSiret(ej)).await;
+    let (id, _, _) = registered(&app, &cookie, site, json!({})).await;
+    assert_eq!(
+        app.person(&cookie, id).await["lieu_naissance_libelle"],
+        "Ajaccio (Corse-du-Sud)"
+    );
+    let corrected = json_body(
+        app.put_gestion(
+            &format!("/api/v1/gestion/professionnels/{id}/etat-civil"),
+            &json!({"civilite": "MME", "nom_naissance": "N'Diaye", "prenoms": ["Awa", "Marie-Louise"],
+                    "date_naissance": "1988-11-03",
+                    "lieu_naissance": {"pays_cog": "99134", "ville_etrangere": "Madrid"},
+                    "reason": "Née à Madrid : erreur de saisie du lieu"}),
+            &cookie,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(corrected["lieu_naissance_libelle"], "Madrid (Espagne)");
+}

@@ -714,3 +714,32 @@ async fn opening_a_received_request_starts_its_instruction_once() {
 async fn suivi_status(app: &TestApp, path: &str) -> Value {
     json_body(app.get(path).await, StatusCode::OK).await["status"].clone()
 }
+
+#[tokio::test]
+async fn a_request_names_its_birth_place_in_words_for_the_identity_check() {
+    let app = TestApp::spawn().await;
+    let (ej, site) = establishment(&app, 48).await;
+    let cookie = app.signed_in("a@exemple.fr", AttachTo::EjSiret(ej)).await;
+    for (changes, expected) in [
+        (json!({}), "Ajaccio (Corse-du-Sud)"),
+        (
+            json!({"lieu_naissance": {"pays_cog": "99134", "ville_etrangere": "Madrid"}}),
+            "Madrid (Espagne)",
+        ),
+        (
+            json!({"lieu_naissance": {},
+                   "commune_libre": {"nom": "Saint-Martin-des-Champs", "departement": "2B"}}),
+            "Saint-Martin-des-Champs (Haute-Corse)",
+        ),
+    ] {
+        let created = submit_to(&app, site, changes).await;
+        let id = id_of(&app, &cookie, created["reference"].as_str().unwrap()).await;
+        let detail = json_body(
+            app.get_gestion(&format!("/api/v1/gestion/demandes/{id}"), &cookie)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(detail["lieu_naissance_libelle"], expected, "{detail}");
+    }
+}

@@ -77,4 +77,14 @@ async fn the_openapi_document_describes_every_route() {
     ] {
         assert!(schemas.contains_key(schema), "missing schema {schema}");
     }
+    // The birth place in words, beside its codes, wherever a person's birth place is shown.
+    for schema in ["DemandeDetail", "ProfessionalDetail"] {
+        let libelle = &schemas[schema]["properties"]["lieu_naissance_libelle"];
+        assert_eq!(libelle["type"], "string", "{schema}: {libelle}");
+        let required = schemas[schema]["required"].as_array().expect("required");
+        assert!(
+            required.iter().any(|r| r == "lieu_naissance_libelle"),
+            "{schema}"
+        );
+    }
 }
