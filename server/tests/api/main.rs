@@ -3,6 +3,7 @@
 
 #![expect(clippy::unwrap_used, reason = "tests read known-good values")]
 
+mod attacks;
 mod binary;
 mod cli;
 mod crash;

@@ -1,0 +1,1 @@
+//! Attacks on access control: a gestionnaire reaching past their establishment.

@@ -1,0 +1,1 @@
+//! Attacks on authentication: guessing, lock-outs, second factor, sessions.

@@ -1,0 +1,1 @@
+//! Attacks on limits and data exposure: floods, tokens in URLs, secrets at rest, logs.
